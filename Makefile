@@ -1,0 +1,38 @@
+# Two commands: `make up` (pulumi up of the dev stack on a local cluster) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STACK ?= dev
+
+# Local file state backend in the repository by default; point it elsewhere for shared stacks.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# The dev stack holds no secrets; set a real passphrase for any stack that does.
+export PULUMI_CONFIG_PASSPHRASE ?=
+export PULUMI_SKIP_UPDATE_CHECK ?= true
+
+.PHONY: up preview test lint reference engine clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+up: $(VENV)/.installed
+	STACK=$(STACK) scripts/up.sh up
+
+preview: $(VENV)/.installed
+	STACK=$(STACK) scripts/up.sh preview
+
+test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m pytest
+
+reference: $(VENV)/.installed
+	$(VENV)/bin/python -m settings.reference
+
+engine:
+	tools/engine/build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Helm values for Istio's base, istiod and gateway charts, built from `MeshSettings`.
+
+Every key set here exists in the chart of the pinned version (see the chart `values.yaml`
+files, and the gateway chart's `values.schema.json`); a test checks them against the upstream
+reference, because Helm silently ignores a misspelled key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from settings import GatewaySettings, MeshSettings
+
+# Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
+PROXY_STDOUT = "/dev/stdout"
+
+
+def base_values(mesh: MeshSettings) -> dict[str, Any]:
+    """Values of the `base` chart: CRDs and cluster-wide resources."""
+    return {"global": {"istioNamespace": mesh.namespace}}
+
+
+def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """istiod's `meshConfig`: access logging, the root namespace and tracing providers."""
+    config: dict[str, Any] = {
+        "rootNamespace": mesh.namespace,
+        "accessLogFile": PROXY_STDOUT if mesh.access_logging else "",
+        # Prometheus scrapes application and proxy metrics on one port, which keeps scraping
+        # working under STRICT mTLS (Istio's default, stated so the intent is visible).
+        "enablePrometheusMerge": True,
+    }
+    if extension_providers:
+        config["extensionProviders"] = [dict(provider) for provider in extension_providers]
+    return config
+
+
+def istiod_values(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Values of the `istiod` chart: the control plane and the sidecar defaults."""
+    istiod = mesh.istiod
+    return {
+        "global": {
+            "istioNamespace": mesh.namespace,
+            "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
+            "proxy": {"resources": mesh.proxy.resources.as_manifest()},
+        },
+        "replicaCount": istiod.replicas,
+        "autoscaleEnabled": istiod.autoscaling.enabled,
+        "autoscaleMin": istiod.autoscaling.min_replicas,
+        "autoscaleMax": istiod.autoscaling.max_replicas,
+        "resources": istiod.resources.as_manifest(),
+        "meshConfig": mesh_config(mesh, extension_providers=extension_providers),
+        # By default the validating webhook starts as `Ignore` and istiod flips it to `Fail` once
+        # ready; under server-side apply Pulumi would flip it back on every update. Fail from the
+        # start: nothing validates Istio resources before istiod runs, and Pulumi creates them
+        # only after istiod is ready.
+        "base": {"validationFailurePolicy": "Fail"},
+    }
+
+
+def gateway_values(gateway: GatewaySettings) -> dict[str, Any]:
+    """Values of the `gateway` chart: the ingress gateway Deployment and Service."""
+    return {
+        "service": {"type": gateway.service_type},
+        "replicaCount": gateway.replicas,
+        "autoscaling": {
+            "enabled": gateway.autoscaling.enabled,
+            "minReplicas": gateway.autoscaling.min_replicas,
+            "maxReplicas": gateway.autoscaling.max_replicas,
+        },
+        "podDisruptionBudget": {"minAvailable": 1} if gateway.pod_disruption_budget else {},
+        "resources": gateway.resources.as_manifest(),
+    }

@@ -1,0 +1,39 @@
+"""Kubernetes resource quantities: validation and conversion to numbers.
+
+The grammar is the one `k8s.io/apimachinery/pkg/api/resource` accepts, restricted to
+non-negative values (a negative request or limit is never meaningful).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+_QUANTITY = re.compile(
+    r"^\+?(?P<number>\d+(\.\d*)?|\.\d+)"
+    r"(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$"
+)
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18}
+
+
+def is_quantity(text: str) -> bool:
+    """Whether `text` is a Kubernetes quantity such as `100m`, `128Mi` or `1.5`."""
+    return bool(_QUANTITY.match(text))
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The value of a quantity in base units (cores for CPU, bytes for memory)."""
+    match = _QUANTITY.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity")
+    number = Decimal(match["number"])
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    if suffix:
+        return number * Decimal(10) ** int(suffix[1:])
+    return number

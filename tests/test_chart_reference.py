@@ -1,0 +1,100 @@
+"""The values and custom resources the program sets exist in Istio 1.30.3 as published.
+
+Helm ignores a misspelled value key without a word, so each key is checked against the chart's
+own `values.yaml` (and the gateway's `values.schema.json`). The upstream files live in
+`../shared/reference/` beside the project, or where SERVICEMESH_REFERENCE_DIR points; a checkout
+without them skips these tests.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from stack_harness import PROJECT_ROOT
+
+REFERENCE = Path(os.environ.get("SERVICEMESH_REFERENCE_DIR", PROJECT_ROOT.parent / "shared" / "reference"))
+ISTIO = REFERENCE / "istio-1.30.3"
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+pytestmark = pytest.mark.skipif(
+    not ISTIO.is_dir(),
+    reason=f"upstream Istio reference data not found at {ISTIO} (set SERVICEMESH_REFERENCE_DIR to check against it)",
+)
+
+# meshConfig is Istio's MeshConfig API (istio.mesh.v1alpha1), passed through by the chart
+# unchecked; these are the MeshConfig fields the program may set.
+MESH_CONFIG_FIELDS = {"rootNamespace", "accessLogFile", "enablePrometheusMerge", "extensionProviders"}
+
+
+def chart_defaults(chart: str) -> tuple[dict[str, Any], str]:
+    text = (ISTIO / "charts" / chart / "values.yaml").read_text()
+    return yaml.safe_load(text)["_internal_defaults_do_not_set"], text
+
+
+def unknown_keys(values: dict[str, Any], defaults: dict[str, Any], text: str, path: str = "") -> list[str]:
+    """Keys of `values` that the chart neither sets by default nor documents in a comment."""
+    unknown = []
+    for key, value in values.items():
+        where = f"{path}{key}"
+        if where == "meshConfig":
+            unknown += [f"meshConfig.{field}" for field in value if field not in MESH_CONFIG_FIELDS]
+        elif key not in defaults:
+            if not re.search(rf"^\s*#\s*{re.escape(key)}:", text, re.MULTILINE):
+                unknown.append(where)
+        elif isinstance(value, dict) and isinstance(defaults[key], dict) and defaults[key]:
+            if key in ("requests", "limits"):
+                continue
+            unknown += unknown_keys(value, defaults[key], text, f"{where}.")
+    return unknown
+
+
+@pytest.mark.parametrize("chart", ["base", "istiod", "gateway"])
+def test_every_value_key_exists_in_the_chart(chart, any_stack):
+    defaults, text = chart_defaults(chart)
+    (installed,) = [resource for resource in any_stack.of_type(CHART) if resource.inputs["chart"] == chart]
+
+    assert unknown_keys(installed.inputs["values"], defaults, text) == []
+
+
+def test_gateway_values_satisfy_the_chart_schema(any_stack):
+    schema = json.loads((ISTIO / "charts" / "gateway" / "values.schema.json").read_text())
+    (gateway,) = [resource for resource in any_stack.of_type(CHART) if resource.inputs["chart"] == "gateway"]
+
+    jsonschema.Draft7Validator(schema).validate(gateway.inputs["values"])
+
+
+def test_the_unknown_key_check_catches_a_misspelling():
+    defaults, text = chart_defaults("istiod")
+
+    assert unknown_keys({"autoscaleEnable": True, "global": {"proxy": {"resourcez": {}}}}, defaults, text) == [
+        "autoscaleEnable",
+        "global.proxy.resourcez",
+    ]
+
+
+@functools.cache
+def istio_crds() -> list[dict[str, Any]]:
+    return [doc for doc in yaml.load_all((ISTIO / "crd-all.gen.yaml").read_text(), Loader=yaml.CSafeLoader) if doc]
+
+
+def test_the_peer_authentication_kind_and_version_are_served_by_the_crds(any_stack):
+    crds = istio_crds()
+    (peer_authentication,) = any_stack.of_type("kubernetes:security.istio.io/v1:PeerAuthentication")
+    group, version = peer_authentication.inputs["apiVersion"].split("/")
+
+    (crd,) = [crd for crd in crds if crd["spec"]["names"]["kind"] == "PeerAuthentication"]
+    assert crd["spec"]["group"] == group
+    served = {entry["name"] for entry in crd["spec"]["versions"] if entry["served"]}
+    assert version in served
+    modes = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["mtls"][
+        "properties"
+    ]["mode"]["enum"]
+    assert peer_authentication.inputs["spec"]["mtls"]["mode"] in modes

@@ -1,0 +1,315 @@
+"""Given a real stack file with one bad value, the program stops before registering anything,
+with a message naming the full key, the value and what is allowed."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from stack_harness import DELETE, run_program, stack_config
+
+from settings import ConfigError, load_settings
+
+BAD_INPUTS = [
+    # (id, stack, overrides, key named, value shown, what is allowed)
+    ("unknown-top-level-key", "dev", {"servicemesh:mseh": {}}, "servicemesh:mseh", "{}", "did you mean 'mesh'?"),
+    (
+        "unknown-nested-key",
+        "dev",
+        {"servicemesh:mesh.gatway": {}},
+        "servicemesh:mesh.gatway",
+        "{}",
+        "did you mean 'gateway'?",
+    ),
+    (
+        "unknown-deep-key",
+        "dev",
+        {"servicemesh:mesh.istiod.replica": 2},
+        "servicemesh:mesh.istiod.replica",
+        "2",
+        "did you mean 'replicas'?",
+    ),
+    (
+        "unknown-key-without-near-match",
+        "dev",
+        {"servicemesh:mesh.colour": "blue"},
+        "servicemesh:mesh.colour",
+        '"blue"',
+        "allowed keys here: version, chartRepository",
+    ),
+    (
+        "replicas-as-string",
+        "dev",
+        {"servicemesh:mesh.istiod.replicas": "2"},
+        "servicemesh:mesh.istiod.replicas",
+        '"2"',
+        "must be an integer",
+    ),
+    (
+        "boolean-as-string",
+        "dev",
+        {"servicemesh:mesh.accessLogging": "yes"},
+        "servicemesh:mesh.accessLogging",
+        '"yes"',
+        "must be a boolean",
+    ),
+    (
+        "object-as-string",
+        "dev",
+        {"servicemesh:mesh.istiod": "large"},
+        "servicemesh:mesh.istiod",
+        '"large"',
+        "must be an object",
+    ),
+    (
+        "list-as-string",
+        "dev",
+        {"servicemesh:mesh.injectedNamespaces": "sandbox"},
+        "servicemesh:mesh.injectedNamespaces",
+        '"sandbox"',
+        "must be a list",
+    ),
+    (
+        "version-range",
+        "dev",
+        {"servicemesh:mesh.version": "^1.30"},
+        "servicemesh:mesh.version",
+        '"^1.30"',
+        "exact version X.Y.Z",
+    ),
+    (
+        "version-with-v-prefix",
+        "dev",
+        {"servicemesh:mesh.version": "v1.30.3"},
+        "servicemesh:mesh.version",
+        '"v1.30.3"',
+        "exact version X.Y.Z",
+    ),
+    (
+        "version-without-patch",
+        "prod",
+        {"servicemesh:mesh.version": "1.30"},
+        "servicemesh:mesh.version",
+        '"1.30"',
+        "exact version X.Y.Z",
+    ),
+    (
+        "unknown-mtls-mode",
+        "dev",
+        {"servicemesh:mesh.mtlsMode": "DISABLE"},
+        "servicemesh:mesh.mtlsMode",
+        '"DISABLE"',
+        "must be one of 'STRICT' or 'PERMISSIVE'",
+    ),
+    (
+        "unknown-environment",
+        "dev",
+        {"servicemesh:environment": "production"},
+        "servicemesh:environment",
+        '"production"',
+        "must be one of 'dev', 'staging' or 'prod'",
+    ),
+    ("missing-environment", "dev", {"servicemesh:environment": DELETE}, "servicemesh:environment", None, "is required"),
+    (
+        "unknown-service-type",
+        "dev",
+        {"servicemesh:mesh.gateway.serviceType": "Loadbalancer"},
+        "servicemesh:mesh.gateway.serviceType",
+        '"Loadbalancer"',
+        "'ClusterIP', 'NodePort' or 'LoadBalancer'",
+    ),
+    (
+        "namespace-not-dns-label",
+        "dev",
+        {"servicemesh:mesh.namespace": "Istio_System"},
+        "servicemesh:mesh.namespace",
+        '"Istio_System"',
+        "DNS-1123 label",
+    ),
+    (
+        "namespace-too-long",
+        "dev",
+        {"servicemesh:mesh.gateway.namespace": "a" * 64},
+        "servicemesh:mesh.gateway.namespace",
+        f'"{"a" * 64}"',
+        "at most 63 characters",
+    ),
+    (
+        "injected-namespace-not-dns-label",
+        "dev",
+        {"servicemesh:mesh.injectedNamespaces": ["ok", "-bad"]},
+        "servicemesh:mesh.injectedNamespaces[1]",
+        '"-bad"',
+        "DNS-1123 label",
+    ),
+    (
+        "injected-namespace-is-mesh-namespace",
+        "dev",
+        {"servicemesh:mesh.injectedNamespaces": ["istio-system"]},
+        "servicemesh:mesh.injectedNamespaces[0]",
+        '"istio-system"',
+        "list workload namespaces only",
+    ),
+    (
+        "replicas-zero",
+        "dev",
+        {"servicemesh:mesh.istiod.replicas": 0},
+        "servicemesh:mesh.istiod.replicas",
+        "0",
+        "must be an integer >= 1",
+    ),
+    (
+        "autoscaling-min-zero",
+        "prod",
+        {"servicemesh:mesh.gateway.autoscaling.minReplicas": 0},
+        "servicemesh:mesh.gateway.autoscaling.minReplicas",
+        "0",
+        "must be an integer >= 1",
+    ),
+    (
+        "autoscaling-min-above-max",
+        "prod",
+        {"servicemesh:mesh.istiod.autoscaling.minReplicas": 6},
+        "servicemesh:mesh.istiod.autoscaling",
+        "minReplicas",
+        "must not exceed maxReplicas (5)",
+    ),
+    (
+        "cpu-not-a-quantity",
+        "dev",
+        {"servicemesh:mesh.istiod.resources.requests.cpu": "half"},
+        "servicemesh:mesh.istiod.resources.requests.cpu",
+        '"half"',
+        "Kubernetes quantity",
+    ),
+    (
+        "memory-with-decimal-unit",
+        "dev",
+        {"servicemesh:mesh.proxy.resources.requests.memory": "1GB"},
+        "servicemesh:mesh.proxy.resources.requests.memory",
+        '"1GB"',
+        "Kubernetes quantity",
+    ),
+    (
+        "negative-limit",
+        "dev",
+        {"servicemesh:mesh.gateway.resources.limits.cpu": "-1"},
+        "servicemesh:mesh.gateway.resources.limits.cpu",
+        '"-1"',
+        "Kubernetes quantity",
+    ),
+    (
+        "request-above-limit",
+        "dev",
+        {"servicemesh:mesh.gateway.resources.requests.memory": "2Gi"},
+        "servicemesh:mesh.gateway.resources.requests.memory",
+        '"2Gi"',
+        "request exceeds its limit 1024Mi",
+    ),
+    (
+        "requests-without-memory",
+        "dev",
+        {"servicemesh:mesh.istiod.resources.requests.memory": DELETE},
+        "servicemesh:mesh.istiod.resources.requests.memory",
+        None,
+        "is required",
+    ),
+    (
+        "prod-permissive-mtls",
+        "prod",
+        {"servicemesh:mesh.mtlsMode": "PERMISSIVE"},
+        "servicemesh:mesh.mtlsMode",
+        '"PERMISSIVE"',
+        "prod requires STRICT",
+    ),
+    (
+        "prod-unprotected-crds",
+        "prod",
+        {"servicemesh:mesh.protectCrds": False},
+        "servicemesh:mesh.protectCrds",
+        "false",
+        "prod requires true",
+    ),
+    (
+        "budget-over-one-pod",
+        "dev",
+        {"servicemesh:mesh.gateway.podDisruptionBudget": True},
+        "servicemesh:mesh.gateway.podDisruptionBudget",
+        "true",
+        "needs at least 2 replicas",
+    ),
+    (
+        "empty-chart-repository",
+        "dev",
+        {"servicemesh:mesh.chartRepository": " "},
+        "servicemesh:mesh.chartRepository",
+        '" "',
+        "oci:// registry path or a local directory",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "key", "value", "allowed"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD_INPUTS],
+)
+def test_bad_config_stops_the_program_before_any_resource(stack, overrides, key, value, allowed):
+    run = run_program(stack_config(stack, overrides), stack=stack)
+
+    assert isinstance(run.error, ConfigError), run.error
+    assert run.resources == [], "no resource may be registered from a bad configuration"
+    problems = [str(problem) for problem in run.error.problems if problem.key == key]
+    assert problems, f"no problem names {key}: {run.error}"
+    if value is None:
+        assert f"{key}:" in problems[0]
+    else:
+        assert value in problems[0]
+    assert allowed in problems[0]
+
+
+def test_there_are_at_least_fifteen_bad_inputs():
+    assert len(BAD_INPUTS) >= 15
+
+
+def test_every_problem_is_reported_at_once():
+    config = stack_config(
+        "dev",
+        {
+            "servicemesh:mesh.version": "latest",
+            "servicemesh:mesh.istiod.replicas": 0,
+            "servicemesh:mesh.gateway.serviceType": "Ingress",
+        },
+    )
+
+    run = run_program(config, stack="dev")
+
+    assert {problem.key for problem in run.error.problems} == {
+        "servicemesh:mesh.version",
+        "servicemesh:mesh.istiod.replicas",
+        "servicemesh:mesh.gateway.serviceType",
+    }
+    assert "3 problems" in str(run.error)
+
+
+def test_malformed_structured_config_is_named():
+    with pytest.raises(ConfigError, match=r"servicemesh:mesh = .*is not valid structured config"):
+        load_settings({"servicemesh:environment": "dev", "servicemesh:mesh": "{version: 1.30.3"})
+
+
+def test_config_errors_reach_the_user_without_a_traceback():
+    # Pulumi's Python host prints a RunError's message alone, with no stack trace.
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_config_of_other_namespaces_is_left_to_its_owners():
+    run = run_program(stack_config("dev", {"kubernetes:context": "kind-servicemesh-dev"}), stack="dev")
+
+    assert run.error is None
+
+
+def test_a_stack_file_with_only_the_environment_gets_the_documented_defaults():
+    settings = load_settings({"servicemesh:environment": "staging"})
+
+    assert settings.mesh.version == "1.30.3"
+    assert settings.mesh.mtls_mode == "STRICT"
+    assert settings.mesh.gateway.service_type == "ClusterIP"
+    assert settings.mesh.istiod.resources.requests.cpu == "500m"

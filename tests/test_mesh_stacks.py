@@ -1,0 +1,299 @@
+"""Given each real stack file, the stack contains this Istio mesh."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from stack_harness import STACKS, run_stack
+
+from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
+from settings.quantities import parse_quantity
+
+CHART = "kubernetes:helm.sh/v4:Chart"
+NAMESPACE = "kubernetes:core/v1:Namespace"
+PEER_AUTHENTICATION = "kubernetes:security.istio.io/v1:PeerAuthentication"
+UPSTREAM_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+
+
+def charts(run):
+    return {resource.inputs["chart"]: resource for resource in run.of_type(CHART)}
+
+
+def values(run, chart):
+    return charts(run)[chart].inputs["values"]
+
+
+# The control plane and its charts
+
+
+def test_base_istiod_and_gateway_are_installed_at_one_pinned_version(any_stack):
+    installed = charts(any_stack)
+
+    assert sorted(installed) == ["base", "gateway", "istiod"]
+    assert {chart.inputs["version"] for chart in installed.values()} == {"1.30.3"}
+    assert {chart.inputs["repositoryOpts"]["repo"] for chart in installed.values()} == {UPSTREAM_REPOSITORY}
+
+
+def test_the_version_is_set_once_for_all_three_charts():
+    run = run_stack("dev", {"servicemesh:mesh.version": "1.30.4"})
+
+    assert {chart.inputs["version"] for chart in charts(run).values()} == {"1.30.4"}
+    assert run.outputs["istioVersion"] == "1.30.4"
+
+
+def test_charts_go_to_the_control_plane_and_gateway_namespaces(any_stack):
+    installed = charts(any_stack)
+
+    assert installed["base"].inputs["namespace"] == "istio-system"
+    assert installed["istiod"].inputs["namespace"] == "istio-system"
+    assert installed["gateway"].inputs["namespace"] == "istio-ingress"
+    assert installed["gateway"].inputs["name"] == "istio-ingressgateway"
+    namespaces = {resource.inputs["metadata"]["name"] for resource in any_stack.of_type(NAMESPACE)}
+    assert {"istio-system", "istio-ingress"} <= namespaces
+
+
+def test_a_gateway_in_the_control_plane_namespace_shares_it():
+    run = run_stack("dev", {"servicemesh:mesh.gateway.namespace": "istio-system"})
+
+    namespaces = [resource.inputs["metadata"]["name"] for resource in run.of_type(NAMESPACE)]
+    assert namespaces.count("istio-system") == 1
+    assert charts(run)["gateway"].inputs["namespace"] == "istio-system"
+
+
+def test_every_resource_of_the_mesh_is_a_child_of_the_mesh_component(any_stack):
+    mesh = any_stack.named("istio")
+    owned = [*any_stack.of_type(CHART), *any_stack.of_type(PEER_AUTHENTICATION)]
+
+    assert mesh.type == "servicemesh:mesh:IstioMesh"
+    assert all(resource.parent == mesh.urn for resource in owned)
+
+
+# Ordering as Istio requires
+
+
+def test_istiod_waits_for_the_crds_and_the_gateway_for_a_ready_istiod(any_stack):
+    installed = charts(any_stack)
+    system_namespace = any_stack.named("istio-system-namespace")
+
+    assert any_stack.depends_on(installed["base"], system_namespace)
+    assert any_stack.depends_on(installed["istiod"], installed["base"])
+    assert any_stack.depends_on(installed["gateway"], installed["istiod"])
+    assert any_stack.depends_on(installed["gateway"], any_stack.named("istio-gateway-namespace"))
+
+
+def test_the_peer_authentication_waits_for_its_crd_and_the_validating_webhook(any_stack):
+    installed = charts(any_stack)
+    (peer_authentication,) = any_stack.of_type(PEER_AUTHENTICATION)
+
+    assert any_stack.depends_on(peer_authentication, installed["base"])
+    assert any_stack.depends_on(peer_authentication, installed["istiod"])
+
+
+def test_charts_wait_for_their_objects_to_be_ready(any_stack):
+    # skipAwait would let the gateway start before istiod serves the injector.
+    assert all(not chart.inputs.get("skipAwait") for chart in any_stack.of_type(CHART))
+
+
+# Mutual TLS
+
+
+def test_one_mesh_wide_strict_peer_authentication_in_the_root_namespace(any_stack):
+    (peer_authentication,) = any_stack.of_type(PEER_AUTHENTICATION)
+
+    assert peer_authentication.inputs["apiVersion"] == "security.istio.io/v1"
+    assert peer_authentication.inputs["kind"] == "PeerAuthentication"
+    assert peer_authentication.inputs["metadata"] == {"name": "default", "namespace": "istio-system"}
+    assert peer_authentication.inputs["spec"] == {"mtls": {"mode": "STRICT"}}
+    assert values(any_stack, "istiod")["meshConfig"]["rootNamespace"] == "istio-system"
+
+
+def test_a_non_prod_stack_may_run_permissive_while_migrating():
+    run = run_stack("staging", {"servicemesh:mesh.mtlsMode": "PERMISSIVE"})
+
+    (peer_authentication,) = run.of_type(PEER_AUTHENTICATION)
+    assert peer_authentication.inputs["spec"] == {"mtls": {"mode": "PERMISSIVE"}}
+
+
+# Values per environment
+
+
+def test_dev_is_small_single_replica_and_reachable_without_a_load_balancer(dev):
+    istiod = values(dev, "istiod")
+    gateway = values(dev, "gateway")
+
+    assert istiod["replicaCount"] == 1
+    assert istiod["autoscaleEnabled"] is False
+    assert istiod["global"]["defaultPodDisruptionBudget"] == {"enabled": False}
+    assert istiod["resources"] == {"requests": {"cpu": "10m", "memory": "100Mi"}}
+    assert istiod["global"]["proxy"]["resources"]["requests"] == {"cpu": "10m", "memory": "40Mi"}
+    assert istiod["meshConfig"]["accessLogFile"] == "/dev/stdout"
+    assert gateway["service"] == {"type": "NodePort"}
+    assert gateway["autoscaling"]["enabled"] is False
+    assert gateway["podDisruptionBudget"] == {}
+    assert gateway["resources"]["requests"] == {"cpu": "10m", "memory": "40Mi"}
+
+
+def test_prod_autoscales_behind_disruption_budgets_with_upstream_requests(prod):
+    istiod = values(prod, "istiod")
+    gateway = values(prod, "gateway")
+
+    assert istiod["autoscaleEnabled"] is True
+    assert istiod["autoscaleMin"] >= 2
+    assert istiod["global"]["defaultPodDisruptionBudget"] == {"enabled": True}
+    assert istiod["resources"]["requests"] == {"cpu": "500m", "memory": "2048Mi"}
+    assert istiod["global"]["proxy"]["resources"]["requests"] == {"cpu": "100m", "memory": "128Mi"}
+    assert gateway["service"] == {"type": "LoadBalancer"}
+    assert gateway["autoscaling"] == {"enabled": True, "minReplicas": 2, "maxReplicas": 5}
+    assert gateway["podDisruptionBudget"] == {"minAvailable": 1}
+    assert gateway["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"},
+        "limits": {"cpu": "2000m", "memory": "1024Mi"},
+    }
+
+
+REQUESTS = {
+    "istiod": lambda run: values(run, "istiod")["resources"]["requests"],
+    "sidecar": lambda run: values(run, "istiod")["global"]["proxy"]["resources"]["requests"],
+    "gateway": lambda run: values(run, "gateway")["resources"]["requests"],
+}
+
+
+@pytest.mark.parametrize("component", sorted(REQUESTS))
+def test_every_component_has_explicit_requests_and_staging_sits_between(component, dev, staging, prod):
+    requests = [REQUESTS[component](run) for run in (dev, staging, prod)]
+
+    for resource in ("cpu", "memory"):
+        amounts = [parse_quantity(request[resource]) for request in requests]
+        assert amounts == sorted(amounts), f"{component} {resource} requests should grow dev → staging → prod"
+
+
+def test_staging_runs_two_of_everything(staging):
+    assert values(staging, "istiod")["autoscaleMin"] == 2
+    assert values(staging, "gateway")["autoscaling"]["minReplicas"] == 2
+    assert values(staging, "gateway")["podDisruptionBudget"] == {"minAvailable": 1}
+
+
+# Istio's webhooks under server-side apply
+
+
+def test_istiod_keeps_the_validation_webhook_failing_closed_from_the_start(any_stack):
+    assert values(any_stack, "istiod")["base"] == {"validationFailurePolicy": "Fail"}
+
+
+def test_the_webhook_ca_bundle_is_left_to_istiod(any_stack):
+    installed = charts(any_stack)
+
+    assert leave_webhook_ca_bundle_to_istiod in installed["base"].transforms
+    assert leave_webhook_ca_bundle_to_istiod in installed["istiod"].transforms
+
+
+def _transform(function, type_):
+    return function(pulumi.ResourceTransformArgs(True, type_, "object", {}, pulumi.ResourceOptions()))
+
+
+@pytest.mark.parametrize("kind", ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"])
+def test_webhook_transform_ignores_only_the_ca_bundle(kind):
+    result = _transform(leave_webhook_ca_bundle_to_istiod, f"kubernetes:admissionregistration.k8s.io/v1:{kind}")
+
+    assert result.opts.ignore_changes == ["webhooks[*].clientConfig.caBundle"]
+
+
+def test_webhook_transform_leaves_other_objects_alone():
+    assert _transform(leave_webhook_ca_bundle_to_istiod, "kubernetes:apps/v1:Deployment") is None
+
+
+# Protecting Istio's CRDs
+
+
+def test_prod_protects_the_base_chart_and_keeps_its_crds(prod):
+    base = charts(prod)["base"]
+
+    assert base.protect is True
+    assert keep_crds_on_delete in base.transforms
+
+
+def test_dev_can_be_torn_down_completely(dev):
+    base = charts(dev)["base"]
+
+    assert base.protect is False
+    assert keep_crds_on_delete not in base.transforms
+
+
+def test_crd_transform_protects_and_retains_crds_only():
+    crd = _transform(keep_crds_on_delete, "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+
+    assert crd.opts.protect is True
+    assert crd.opts.retain_on_delete is True
+    assert _transform(keep_crds_on_delete, "kubernetes:core/v1:ServiceAccount") is None
+
+
+# Namespaces enrolled in the mesh
+
+
+def test_enrolled_namespaces_are_labelled_for_injection_after_istiod_is_ready(dev):
+    namespace = dev.named("enrolled-sandbox-namespace")
+
+    assert namespace.inputs["metadata"] == {"name": "sandbox", "labels": {"istio-injection": "enabled"}}
+    assert dev.depends_on(namespace, charts(dev)["istiod"])
+    assert dev.outputs["enrolledNamespaces"] == ["sandbox"]
+
+
+# Outputs
+
+
+@pytest.mark.parametrize(
+    ("stack", "hint"),
+    [("dev", "nodePort"), ("prod", "status.loadBalancer.ingress")],
+)
+def test_outputs_say_what_runs_and_how_to_reach_the_gateway(stack, hint):
+    run = run_stack(stack)
+
+    assert run.outputs["environment"] == stack
+    assert run.outputs["istioVersion"] == "1.30.3"
+    assert run.outputs["istioNamespace"] == "istio-system"
+    gateway = run.outputs["ingressGateway"]
+    assert gateway["namespace"] == "istio-ingress"
+    assert gateway["service"] == "istio-ingressgateway"
+    assert hint in gateway["access"]
+    assert "svc/istio-ingressgateway" in gateway["access"]
+
+
+def test_a_cluster_ip_gateway_is_reached_by_port_forward():
+    run = run_stack("dev", {"servicemesh:mesh.gateway.serviceType": "ClusterIP"})
+
+    assert run.outputs["ingressGateway"]["access"].startswith("kubectl port-forward -n istio-ingress")
+
+
+# Chart sources
+
+
+@pytest.mark.parametrize(
+    ("repository", "chart", "repo"),
+    [
+        ("https://charts.example.com/istio", "istiod", "https://charts.example.com/istio"),
+        ("oci://registry.example.com/istio", "oci://registry.example.com/istio/istiod", None),
+        ("/srv/charts/istio", "/srv/charts/istio/istiod", None),
+        ("file:///srv/charts/istio", "/srv/charts/istio/istiod", None),
+    ],
+)
+def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directory(repository, chart, repo):
+    args = ChartSource(repository=repository, version="1.30.3").chart_args("istiod")
+
+    assert args["chart"] == chart
+    assert args["version"] == "1.30.3"
+    assert (args["repository_opts"].repo if "repository_opts" in args else None) == repo
+
+
+def test_a_mirror_from_stack_config_is_used_for_every_chart():
+    run = run_stack("prod", {"servicemesh:mesh.chartRepository": "oci://mirror.internal/istio/"})
+
+    assert sorted(chart.inputs["chart"] for chart in run.of_type(CHART)) == [
+        "oci://mirror.internal/istio/base",
+        "oci://mirror.internal/istio/gateway",
+        "oci://mirror.internal/istio/istiod",
+    ]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_file_names_its_environment(stack):
+    assert run_stack(stack).outputs["environment"] == stack
