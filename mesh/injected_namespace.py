@@ -2,43 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mesh.attachment import MeshAttachment
+from mesh.manifests import allow_nothing_policy
+
 
 @dataclass(frozen=True, kw_only=True)
 class InjectedNamespaceArgs:
-    """`name`: the namespace; `injection_labels`: the mesh's labels (from `IstioMesh`);
-    `control_plane`: what must be ready before pods are created in it (from `IstioMesh`);
-    `labels`: any further labels."""
+    """`name`: the namespace; `mesh`: the mesh it joins; `default_deny`: add an `allow-nothing`
+    AuthorizationPolicy so that only traffic an app's own policy allows gets through."""
 
     name: str
-    injection_labels: Mapping[str, str]
-    control_plane: Sequence[pulumi.Resource]
-    labels: Mapping[str, str] = field(default_factory=dict)
+    mesh: MeshAttachment
+    default_deny: bool = False
 
 
 class InjectedNamespace(pulumi.ComponentResource):
-    """Owns one Namespace labelled for the mesh.
+    """Owns one Namespace labelled for the mesh, and its optional default-deny policy.
 
     The namespace is created only once the control plane is ready, so anything that depends on
     it (a workload) is admitted by a running sidecar injector and never starts without its proxy.
     """
 
-    namespace: k8s.core.v1.Namespace
-
     def __init__(self, name: str, args: InjectedNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:mesh:InjectedNamespace", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=args.name,
-                labels={**args.labels, **args.injection_labels},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.control_plane)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=dict(args.mesh.namespace_labels)),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.mesh.control_plane)),
         )
+        if args.default_deny:
+            policy = allow_nothing_policy(namespace=args.name)
+            k8s.apiextensions.CustomResource(
+                f"{name}-allow-nothing",
+                api_version=policy["apiVersion"],
+                kind=policy["kind"],
+                metadata=policy["metadata"],
+                spec=policy["spec"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+            )
         self.name = self.namespace.metadata.name
         self.register_outputs({"name": self.name})

@@ -9,8 +9,15 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from mesh.attachment import MeshAttachment
 from mesh.charts import ChartSource, install_chart, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
-from mesh.manifests import SIDECAR_INJECTION_LABELS, gateway_access_hint, mesh_wide_peer_authentication
+from mesh.manifests import (
+    SIDECAR_INJECTION_LABELS,
+    SIDECAR_POD_SECURITY_LABELS,
+    gateway_access_hint,
+    gateway_selector,
+    mesh_wide_peer_authentication,
+)
 from mesh.values import base_values, gateway_values, istiod_values
 from settings import MeshSettings
 
@@ -31,11 +38,8 @@ class IstioMesh(pulumi.ComponentResource):
     namespace → base (CRDs) → istiod (ready) → gateway and the PeerAuthentication.
     """
 
-    control_plane: list[pulumi.Resource]
-    """Depend on these before creating pods that need the sidecar injector."""
-
-    injection_labels: dict[str, str]
-    """Labels that enrol a namespace in the mesh."""
+    attachment: MeshAttachment
+    """What namespaces and workloads need to join this mesh."""
 
     def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:mesh:IstioMesh", name, None, opts)
@@ -95,8 +99,14 @@ class IstioMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[base, istiod]),
         )
 
-        self.control_plane = [istiod]
-        self.injection_labels = dict(SIDECAR_INJECTION_LABELS)
+        self.attachment = MeshAttachment(
+            namespace_labels={**SIDECAR_POD_SECURITY_LABELS, **SIDECAR_INJECTION_LABELS},
+            control_plane=[istiod],
+            trust_domain=mesh.trust_domain,
+            gateway_namespace=gateway.namespace,
+            gateway_service_account=gateway.name,
+            gateway_selector=gateway_selector(gateway),
+        )
         self.version = pulumi.Output.from_input(mesh.version)
         self.namespace = system_namespace.metadata.name
         self.gateway_namespace = gateway_namespace.metadata.name

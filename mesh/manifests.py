@@ -1,14 +1,28 @@
-"""Small pure builders of the Istio objects and labels the mesh component declares."""
+"""Small pure builders of the Istio objects, labels and identities the mesh declares."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from settings import GatewaySettings
 
 PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"
+AUTHORIZATION_POLICY_API_VERSION = "security.istio.io/v1"
 MESH_WIDE_POLICY_NAME = "default"
+ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
 SIDECAR_INJECTION_LABELS = {"istio-injection": "enabled"}
+
+# Injected sidecars without istio-cni get an `istio-init` container that needs NET_ADMIN and
+# NET_RAW to redirect traffic with iptables; Pod Security admission's `baseline` and `restricted`
+# levels refuse those capabilities, so enforcing either would reject every injected pod. Only a
+# mesh with istio-cni (or ambient) can enforce `restricted`. The app containers are still held to
+# `restricted` by the warn and audit labels, so a regression in their own spec is reported.
+SIDECAR_POD_SECURITY_LABELS = {
+    "pod-security.kubernetes.io/enforce": "privileged",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+}
 
 
 def mesh_wide_peer_authentication(*, root_namespace: str, mode: str) -> dict[str, Any]:
@@ -19,6 +33,45 @@ def mesh_wide_peer_authentication(*, root_namespace: str, mode: str) -> dict[str
         "metadata": {"name": MESH_WIDE_POLICY_NAME, "namespace": root_namespace},
         "spec": {"mtls": {"mode": mode}},
     }
+
+
+def allow_nothing_policy(*, namespace: str) -> dict[str, Any]:
+    """An `AuthorizationPolicy` with an empty spec: it denies every request to the namespace
+    that no other ALLOW policy lets through."""
+    return {
+        "apiVersion": AUTHORIZATION_POLICY_API_VERSION,
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": ALLOW_NOTHING_POLICY_NAME, "namespace": namespace},
+        "spec": {},
+    }
+
+
+def allow_from_principals(
+    *, name: str, namespace: str, selector: Mapping[str, str], principals: Sequence[str]
+) -> dict[str, Any]:
+    """An ALLOW `AuthorizationPolicy` for the pods matching `selector`, from `principals` only.
+
+    With no principals the policy has no rules, and an ALLOW policy without rules allows nothing.
+    """
+    spec: dict[str, Any] = {"selector": {"matchLabels": dict(selector)}, "action": "ALLOW"}
+    if principals:
+        spec["rules"] = [{"from": [{"source": {"principals": list(principals)}}]}]
+    return {
+        "apiVersion": AUTHORIZATION_POLICY_API_VERSION,
+        "kind": "AuthorizationPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+def spiffe_principal(*, trust_domain: str, namespace: str, service_account: str) -> str:
+    """A workload's identity as AuthorizationPolicy `principals` name it."""
+    return f"{trust_domain}/ns/{namespace}/sa/{service_account}"
+
+
+def gateway_selector(gateway: GatewaySettings) -> dict[str, str]:
+    """The pod labels the gateway chart gives the gateway: `istio: <release name without istio->`."""
+    return {"istio": gateway.name.removeprefix("istio-")}
 
 
 def gateway_access_hint(gateway: GatewaySettings) -> str:

@@ -25,6 +25,7 @@ def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str
     """istiod's `meshConfig`: access logging, the root namespace and tracing providers."""
     config: dict[str, Any] = {
         "rootNamespace": mesh.namespace,
+        "trustDomain": mesh.trust_domain,
         "accessLogFile": PROXY_STDOUT if mesh.access_logging else "",
         # Prometheus scrapes application and proxy metrics on one port, which keeps scraping
         # working under STRICT mTLS (Istio's default, stated so the intent is visible).

@@ -17,7 +17,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ValidationError
 
-from settings.models import ScaledComponentSettings, StackSettings
+from settings.models import ResourceSettings, StackSettings, nested_model
 
 NAMESPACE = "servicemesh"
 
@@ -121,10 +121,10 @@ def _model_at(location: tuple[str | int, ...]) -> type[BaseModel] | None:
             continue
         by_alias = {field.alias or name: field for name, field in model.model_fields.items()}
         field = by_alias.get(part)
-        annotation = field.annotation if field else None
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        nested = nested_model(field.annotation) if field else None
+        if nested is None:
             return None
-        model = annotation
+        model = nested
     return model
 
 
@@ -155,6 +155,8 @@ def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
         message = f"wrong type ({type(value).__name__}); must be {_TYPE_NAMES[kind]}"
     elif kind == "greater_than_equal":
         message = f"must be an integer >= {context['ge']}"
+    elif kind == "less_than_equal":
+        message = f"must be an integer <= {context['le']}"
     elif kind == "value_error":
         message = str(context["error"])
     else:
@@ -164,37 +166,63 @@ def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
 
 def _cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     """Rules that span several keys, or depend on the environment."""
-    mesh = settings.mesh
-    if settings.environment == "prod":
-        if mesh.mtls_mode != "STRICT":
-            yield ConfigProblem(
-                f"{NAMESPACE}:mesh.mtlsMode",
-                "prod requires STRICT mutual TLS; PERMISSIVE is for migrating non-prod stacks only",
-                mesh.mtls_mode,
-            )
-        if not mesh.protect_crds:
-            yield ConfigProblem(
-                f"{NAMESPACE}:mesh.protectCrds",
-                "prod requires true: deleting the base chart would delete every Istio resource in the cluster",
-                mesh.protect_crds,
-            )
+    yield from _prod_problems(settings)
+    yield from _disruption_budget_problems(settings)
+    yield from _resource_problems(settings)
+    yield from _namespace_problems(settings)
+    yield from _app_name_problems(settings)
 
-    components: dict[str, ScaledComponentSettings] = {"istiod": mesh.istiod, "gateway": mesh.gateway}
-    for name, component in components.items():
-        if component.pod_disruption_budget and component.min_replicas < 2:
+
+def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    if settings.environment != "prod":
+        return
+    mesh = settings.mesh
+    if mesh.mtls_mode != "STRICT":
+        yield ConfigProblem(
+            f"{NAMESPACE}:mesh.mtlsMode",
+            "prod requires STRICT mutual TLS; PERMISSIVE is for migrating non-prod stacks only",
+            mesh.mtls_mode,
+        )
+    if not mesh.protect_crds:
+        yield ConfigProblem(
+            f"{NAMESPACE}:mesh.protectCrds",
+            "prod requires true: deleting the base chart would delete every Istio resource in the cluster",
+            mesh.protect_crds,
+        )
+    for index, app in enumerate(settings.apps):
+        if app.replicas < 2:
+            yield ConfigProblem(f"{NAMESPACE}:apps[{index}].replicas", "prod requires at least 2", app.replicas)
+        if not app.pod_disruption_budget:
+            yield ConfigProblem(f"{NAMESPACE}:apps[{index}].podDisruptionBudget", "prod requires true", False)
+
+
+def _disruption_budget_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    minimum_replicas = {
+        "mesh.istiod": (settings.mesh.istiod.pod_disruption_budget, settings.mesh.istiod.min_replicas),
+        "mesh.gateway": (settings.mesh.gateway.pod_disruption_budget, settings.mesh.gateway.min_replicas),
+        **{f"apps[{i}]": (app.pod_disruption_budget, app.replicas) for i, app in enumerate(settings.apps)},
+    }
+    for path, (budget, replicas) in minimum_replicas.items():
+        if budget and replicas < 2:
             yield ConfigProblem(
-                f"{NAMESPACE}:mesh.{name}.podDisruptionBudget",
+                f"{NAMESPACE}:{path}.podDisruptionBudget",
                 f"needs at least 2 replicas (replicas, or autoscaling.minReplicas when autoscaling), has "
-                f"{component.min_replicas}: a budget over a single pod blocks every node drain",
+                f"{replicas}: a budget over a single pod blocks every node drain",
                 True,
             )
 
-    resource_owners = {
+
+def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    mesh = settings.mesh
+    owners: dict[str, ResourceSettings] = {
         "mesh.istiod.resources": mesh.istiod.resources,
         "mesh.gateway.resources": mesh.gateway.resources,
         "mesh.proxy.resources": mesh.proxy.resources,
     }
-    for path, resources in resource_owners.items():
+    for index, app in enumerate(settings.apps):
+        owners[f"apps[{index}].resources"] = app.resources
+        owners[f"apps[{index}].trafficClient.resources"] = app.traffic_client.resources
+    for path, resources in owners.items():
         for resource in resources.requests_above_limits():
             yield ConfigProblem(
                 f"{NAMESPACE}:{path}.requests.{resource}",
@@ -202,14 +230,34 @@ def _cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 getattr(resources.requests, resource),
             )
 
+
+def _namespace_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    mesh = settings.mesh
     reserved = {mesh.namespace: "mesh.namespace", mesh.gateway.namespace: "mesh.gateway.namespace"}
-    seen: set[str] = set()
-    for index, namespace in enumerate(mesh.injected_namespaces):
-        key = f"{NAMESPACE}:mesh.injectedNamespaces[{index}]"
+    workload_namespaces = [
+        *(f"mesh.injectedNamespaces[{i}]" for i in range(len(mesh.injected_namespaces))),
+        *(f"apps[{i}].namespace" for i in range(len(settings.apps))),
+    ]
+    values = [*mesh.injected_namespaces, *(app.namespace for app in settings.apps)]
+    listed: set[str] = set()
+    for path, namespace in zip(workload_namespaces, values, strict=True):
+        key = f"{NAMESPACE}:{path}"
         if namespace in reserved:
             yield ConfigProblem(
                 key, f"is the mesh's own namespace ({reserved[namespace]}); list workload namespaces only", namespace
             )
-        elif namespace in seen:
+        elif path.startswith("mesh.") and namespace in listed:
             yield ConfigProblem(key, "is listed twice", namespace)
-        seen.add(namespace)
+        listed.add(namespace)
+
+
+def _app_name_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    first_index: dict[str, int] = {}
+    for index, app in enumerate(settings.apps):
+        if app.name in first_index:
+            yield ConfigProblem(
+                f"{NAMESPACE}:apps[{index}].name",
+                f"is already the name of apps[{first_index[app.name]}]; app names must be unique",
+                app.name,
+            )
+        first_index.setdefault(app.name, index)

@@ -8,6 +8,8 @@ and defaults are the contract: the README's config reference is generated from t
 from __future__ import annotations
 
 import re
+import types
+import typing
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -21,6 +23,9 @@ UPSTREAM_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts
 
 _EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
 
 def _exact_version(value: str) -> str:
@@ -38,6 +43,34 @@ def _dns1123_label(value: str) -> str:
     return value
 
 
+def _dns1123_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(
+            "must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters"
+        )
+    return value
+
+
+def _pinned_image(value: str) -> str:
+    """An image reference pinned by tag (not `latest`) or by digest."""
+    name, _, digest = value.partition("@")
+    last_segment = name.rsplit("/", 1)[-1]
+    repository_tail, _, tag = last_segment.partition(":")
+    if not repository_tail or (digest and not _IMAGE_DIGEST.match(digest)) or (tag and not _IMAGE_TAG.match(tag)):
+        raise ValueError("must be an image reference such as 'docker.io/org/name:1.2.3' or 'name@sha256:<64 hex>'")
+    if not tag and not digest:
+        raise ValueError("must pin the image by tag or digest; an untagged image means 'latest'")
+    if tag == "latest" and not digest:
+        raise ValueError("must pin the image by a version tag or digest, not 'latest'")
+    return value
+
+
+def _path_prefix(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("must be an absolute URL path starting with '/'")
+    return value
+
+
 def _quantity(value: str) -> str:
     if not is_quantity(value):
         raise ValueError("must be a Kubernetes quantity such as '100m', '0.5', '128Mi' or '1Gi'")
@@ -52,13 +85,27 @@ def _chart_repository(value: str) -> str:
     return value.rstrip("/")
 
 
+def nested_model(annotation: object) -> type[BaseModel] | None:
+    """The settings class inside a field's annotation (`Model`, `Model | None`, `tuple[Model, ...]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (tuple, typing.Union, types.UnionType):
+        models = [model for argument in typing.get_args(annotation) if (model := nested_model(argument))]
+        return models[0] if models else None
+    return None
+
+
 ExactVersion = Annotated[str, AfterValidator(_exact_version)]
 DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
+DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
 Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
+AppProtocol = Literal["http", "http2", "grpc", "tcp"]
 
 
 class Settings(BaseModel):
@@ -187,6 +234,10 @@ class MeshSettings(Settings):
     namespace: DnsLabel = Field(
         default="istio-system", description="Control-plane namespace; also the mesh root namespace."
     )
+    trust_domain: DnsSubdomain = Field(
+        default="cluster.local",
+        description="The mesh's trust domain: the first part of every workload's SPIFFE identity.",
+    )
     mtls_mode: MtlsMode = Field(
         default="STRICT",
         description="Mesh-wide PeerAuthentication mode. `PERMISSIVE` only while migrating workloads; "
@@ -205,6 +256,82 @@ class MeshSettings(Settings):
     proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
 
 
+class IngressSettings(Settings):
+    host: DnsSubdomain = Field(description="Host name the ingress gateway routes to the app.")
+    path_prefix: PathPrefix = Field(default="/", description="URL path prefix routed to the app.")
+    tls_secret: DnsSubdomain | None = Field(
+        default=None,
+        description="Serve HTTPS with this TLS Secret (in the gateway namespace) instead of plain HTTP.",
+    )
+
+
+class TrafficClientSettings(Settings):
+    enabled: bool = Field(default=False, description="Run a client that calls the app in a loop.")
+    image: PinnedImage = Field(default="docker.io/curlimages/curl:8.16.0", description="Client image, pinned.")
+    path: PathPrefix = Field(default="/get", description="Path the client requests.")
+    requests_per_minute: int = Field(default=60, ge=1, le=6000, description="How often the client calls.")
+    resources: ResourceSettings = Field(
+        default_factory=_resources("5m", "16Mi", "50m", "32Mi"), description="Client container resources."
+    )
+
+
+class AppSettings(Settings):
+    name: DnsLabel = Field(description="App name: its Deployment, Service and ServiceAccount (mesh identity).")
+    namespace: DnsLabel = Field(description="Namespace of the app; enrolled in the mesh.")
+    image: PinnedImage = Field(
+        default="docker.io/mccutchen/go-httpbin:v2.18.3",
+        description="Container image, pinned by tag or digest (`latest` is refused).",
+    )
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the container serves on.")
+    protocol: AppProtocol = Field(
+        default="http", description="`appProtocol` of the Service port (Istio protocol selection)."
+    )
+    health_path: PathPrefix = Field(
+        default="/status/200", description="HTTP path of the readiness and liveness probes."
+    )
+    replicas: int = Field(default=1, ge=1, description="Replica count; prod requires at least 2.")
+    pod_disruption_budget: bool = Field(
+        default=False, description="Keep at least one pod through voluntary disruptions; prod requires it."
+    )
+    read_only_root_filesystem: bool = Field(
+        default=True, description="Mount the root filesystem read-only (turn off only for images that write to it)."
+    )
+    resources: ResourceSettings = Field(
+        default_factory=_resources("10m", "32Mi", "200m", "64Mi"), description="App container resources."
+    )
+    ingress: IngressSettings | None = Field(
+        default=None, description="Route from the ingress gateway; none by default."
+    )
+    traffic_client: TrafficClientSettings = Field(
+        default_factory=TrafficClientSettings, description="A traffic generator calling the app."
+    )
+
+    @property
+    def service_account(self) -> str:
+        return self.name
+
+    @property
+    def client_name(self) -> str:
+        return f"{self.name}-client"
+
+
+class AuthorizationSettings(Settings):
+    default_deny: bool = Field(
+        default=False,
+        description="Add an `allow-nothing` AuthorizationPolicy to every enrolled namespace, so only what an "
+        "app's own policy allows gets through.",
+    )
+
+
 class StackSettings(Settings):
     environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
     mesh: MeshSettings = Field(default_factory=MeshSettings, description="The Istio mesh.")
+    apps: tuple[AppSettings, ...] = Field(default=(), description="Workloads deployed into the mesh.")
+    authorization: AuthorizationSettings = Field(
+        default_factory=AuthorizationSettings, description="Authorization defaults for enrolled namespaces."
+    )
+
+    @property
+    def enrolled_namespaces(self) -> tuple[str, ...]:
+        """Every namespace enrolled in the mesh, each once, in declaration order."""
+        return tuple(dict.fromkeys([*self.mesh.injected_namespaces, *(app.namespace for app in self.apps)]))

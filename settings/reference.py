@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from settings.loader import NAMESPACE
-from settings.models import StackSettings
+from settings.models import StackSettings, nested_model
 
 _TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", type(None): "null"}
 _CONSTRAINED_STRING_NAMES = {
@@ -24,6 +24,9 @@ _CONSTRAINED_STRING_NAMES = {
     "_dns1123_label": "DNS-1123 label",
     "_quantity": "quantity",
     "_chart_repository": "URL or path",
+    "_dns1123_subdomain": "DNS-1123 subdomain",
+    "_pinned_image": "image reference",
+    "_path_prefix": "URL path",
 }
 
 
@@ -46,7 +49,7 @@ def _type_name(annotation: object) -> str:
         return " or ".join(_type_name(argument) for argument in typing.get_args(annotation))
     if origin is tuple:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if nested_model(annotation):
         return "object"
     return _TYPE_NAMES.get(annotation, str(annotation))  # type: ignore[arg-type]
 
@@ -70,8 +73,9 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
         annotation = field.annotation
         type_name = _constrained_name(field.metadata) or _type_name(annotation)
         yield key, type_name, _default(field), field.description or ""
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from _rows(annotation, f"{key}.")
+        model = nested_model(annotation)
+        if model:
+            yield from _rows(model, f"{key}[]." if typing.get_origin(annotation) is tuple else f"{key}.")
 
 
 def reference_table() -> str:

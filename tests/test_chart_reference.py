@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(
 
 # meshConfig is Istio's MeshConfig API (istio.mesh.v1alpha1), passed through by the chart
 # unchecked; these are the MeshConfig fields the program may set.
-MESH_CONFIG_FIELDS = {"rootNamespace", "accessLogFile", "enablePrometheusMerge", "extensionProviders"}
+MESH_CONFIG_FIELDS = {"rootNamespace", "trustDomain", "accessLogFile", "enablePrometheusMerge", "extensionProviders"}
 
 
 def chart_defaults(chart: str) -> tuple[dict[str, Any], str]:

@@ -9,6 +9,8 @@ from stack_harness import DELETE, run_program, stack_config
 
 from settings import ConfigError, load_settings
 
+APP = {"name": "httpbin", "namespace": "sample"}
+
 BAD_INPUTS = [
     # (id, stack, overrides, key named, value shown, what is allowed)
     ("unknown-top-level-key", "dev", {"servicemesh:mseh": {}}, "servicemesh:mseh", "{}", "did you mean 'mesh'?"),
@@ -244,6 +246,86 @@ BAD_INPUTS = [
         "servicemesh:mesh.chartRepository",
         '" "',
         "oci:// registry path or a local directory",
+    ),
+    (
+        "duplicate-app-names",
+        "dev",
+        {"servicemesh:apps": [APP, {**APP, "namespace": "other"}]},
+        "servicemesh:apps[1].name",
+        '"httpbin"',
+        "is already the name of apps[0]",
+    ),
+    (
+        "app-namespace-not-dns-label",
+        "dev",
+        {"servicemesh:apps": [{**APP, "namespace": "Sample"}]},
+        "servicemesh:apps[0].namespace",
+        '"Sample"',
+        "DNS-1123 label",
+    ),
+    (
+        "app-port-out-of-range",
+        "dev",
+        {"servicemesh:apps": [{**APP, "port": 70000}]},
+        "servicemesh:apps[0].port",
+        "70000",
+        "<= 65535",
+    ),
+    (
+        "app-image-without-tag",
+        "dev",
+        {"servicemesh:apps": [{**APP, "image": "docker.io/mccutchen/go-httpbin"}]},
+        "servicemesh:apps[0].image",
+        '"docker.io/mccutchen/go-httpbin"',
+        "must pin the image by tag or digest",
+    ),
+    (
+        "app-image-latest",
+        "dev",
+        {"servicemesh:apps": [{**APP, "image": "registry:5000/httpbin:latest"}]},
+        "servicemesh:apps[0].image",
+        '"registry:5000/httpbin:latest"',
+        "not 'latest'",
+    ),
+    (
+        "client-image-bad-digest",
+        "dev",
+        {"servicemesh:apps": [{**APP, "trafficClient": {"enabled": True, "image": "curl@sha256:abc"}}]},
+        "servicemesh:apps[0].trafficClient.image",
+        '"curl@sha256:abc"',
+        "must be an image reference",
+    ),
+    (
+        "unknown-app-key",
+        "dev",
+        {"servicemesh:apps": [{**APP, "replica": 2}]},
+        "servicemesh:apps[0].replica",
+        "2",
+        "did you mean 'replicas'?",
+    ),
+    (
+        "app-in-mesh-namespace",
+        "dev",
+        {"servicemesh:apps": [{**APP, "namespace": "istio-ingress"}]},
+        "servicemesh:apps[0].namespace",
+        '"istio-ingress"',
+        "list workload namespaces only",
+    ),
+    (
+        "ingress-path-not-absolute",
+        "dev",
+        {"servicemesh:apps": [{**APP, "ingress": {"host": "a.b", "pathPrefix": "api"}}]},
+        "servicemesh:apps[0].ingress.pathPrefix",
+        '"api"',
+        "must be an absolute URL path",
+    ),
+    (
+        "prod-app-single-replica",
+        "prod",
+        {"servicemesh:apps": [{**APP, "podDisruptionBudget": False}]},
+        "servicemesh:apps[0].replicas",
+        "1",
+        "prod requires at least 2",
     ),
 ]
 

@@ -233,9 +233,19 @@ def test_crd_transform_protects_and_retains_crds_only():
 def test_enrolled_namespaces_are_labelled_for_injection_after_istiod_is_ready(dev):
     namespace = dev.named("enrolled-sandbox-namespace")
 
-    assert namespace.inputs["metadata"] == {"name": "sandbox", "labels": {"istio-injection": "enabled"}}
+    assert namespace.inputs["metadata"] == {
+        "name": "sandbox",
+        "labels": {
+            "istio-injection": "enabled",
+            # Sidecars without istio-cni need NET_ADMIN/NET_RAW in istio-init: only `privileged`
+            # admits them; app containers are still warned and audited against `restricted`.
+            "pod-security.kubernetes.io/enforce": "privileged",
+            "pod-security.kubernetes.io/warn": "restricted",
+            "pod-security.kubernetes.io/audit": "restricted",
+        },
+    }
     assert dev.depends_on(namespace, charts(dev)["istiod"])
-    assert dev.outputs["enrolledNamespaces"] == ["sandbox"]
+    assert dev.outputs["enrolledNamespaces"] == ["sandbox", "sample"]
 
 
 # Outputs

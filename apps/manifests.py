@@ -1,0 +1,221 @@
+"""Pure builders of the Kubernetes and Istio objects of one app in the mesh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh.attachment import MeshAttachment
+from mesh.manifests import allow_from_principals
+from settings.models import AppSettings
+
+NETWORKING_API_VERSION = "networking.istio.io/v1"
+# Kubernetes' default cluster DNS domain (Istio's `global.proxy.clusterDomain` default).
+CLUSTER_DOMAIN = "cluster.local"
+PORT_NAME = "http"
+# Both images run as an unprivileged user: go-httpbin as distroless `nonroot`, curl as `curl_user`.
+APP_USER_ID = 65532
+CLIENT_USER_ID = 100
+
+
+def app_labels(app: AppSettings) -> dict[str, str]:
+    """`app` and `version`: the labels Istio's telemetry and Kiali group workloads by."""
+    return {"app": app.name, "version": image_version(app.image)}
+
+
+def image_version(image: str) -> str:
+    """The image tag, or a short digest for images pinned by digest only."""
+    name, _, digest = image.partition("@")
+    _, _, tag = name.rsplit("/", 1)[-1].partition(":")
+    return tag or digest.removeprefix("sha256:")[:12]
+
+
+def service_host(app: AppSettings) -> str:
+    return f"{app.name}.{app.namespace}.svc.{CLUSTER_DOMAIN}"
+
+
+def in_mesh_url(app: AppSettings) -> str:
+    return f"http://{service_host(app)}:{app.port}"
+
+
+def gateway_url(app: AppSettings) -> str | None:
+    if app.ingress is None:
+        return None
+    scheme = "https" if app.ingress.tls_secret else "http"
+    return f"{scheme}://{app.ingress.host}{app.ingress.path_prefix}"
+
+
+def port_forward_command(app: AppSettings) -> str:
+    return f"kubectl -n {app.namespace} port-forward svc/{app.name} 8080:{app.port}  # then http://localhost:8080/"
+
+
+def _restricted_container_security(*, read_only_root_filesystem: bool) -> dict[str, Any]:
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": read_only_root_filesystem,
+        "runAsNonRoot": True,
+    }
+
+
+def _restricted_pod_security(user_id: int) -> dict[str, Any]:
+    return {
+        "runAsNonRoot": True,
+        "runAsUser": user_id,
+        "runAsGroup": user_id,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def _spread_over_nodes(labels: dict[str, str], replicas: int) -> list[dict[str, Any]]:
+    if replicas < 2:
+        return []
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": labels["app"]}},
+        }
+    ]
+
+
+def app_deployment_spec(app: AppSettings) -> dict[str, Any]:
+    """The app's Deployment spec: probes, resources, a restricted security context, spread."""
+    labels = app_labels(app)
+    probe = {"httpGet": {"path": app.health_path, "port": PORT_NAME}}
+    pod_spec: dict[str, Any] = {
+        "serviceAccountName": app.service_account,
+        # The sidecar brings its own projected token; the app never talks to the API server.
+        "automountServiceAccountToken": False,
+        "securityContext": _restricted_pod_security(APP_USER_ID),
+        "containers": [
+            {
+                "name": app.name,
+                "image": app.image,
+                "env": [{"name": "PORT", "value": str(app.port)}],
+                "ports": [{"name": PORT_NAME, "containerPort": app.port}],
+                "readinessProbe": {**probe, "periodSeconds": 5},
+                "livenessProbe": {**probe, "initialDelaySeconds": 5, "periodSeconds": 10, "failureThreshold": 3},
+                "resources": app.resources.as_manifest(),
+                "securityContext": _restricted_container_security(
+                    read_only_root_filesystem=app.read_only_root_filesystem
+                ),
+            }
+        ],
+    }
+    spread = _spread_over_nodes(labels, app.replicas)
+    if spread:
+        pod_spec["topologySpreadConstraints"] = spread
+    return {
+        "replicas": app.replicas,
+        "selector": {"matchLabels": {"app": app.name}},
+        "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+    }
+
+
+def app_service_spec(app: AppSettings) -> dict[str, Any]:
+    """A ClusterIP Service with one named port whose `appProtocol` tells Istio the protocol."""
+    return {
+        "selector": {"app": app.name},
+        "ports": [{"name": PORT_NAME, "port": app.port, "targetPort": PORT_NAME, "appProtocol": app.protocol}],
+    }
+
+
+def pod_disruption_budget_spec(app: AppSettings) -> dict[str, Any]:
+    return {"minAvailable": 1, "selector": {"matchLabels": {"app": app.name}}}
+
+
+def traffic_client_deployment_spec(app: AppSettings) -> dict[str, Any]:
+    """A curl loop calling the app through the mesh, so dashboards show traffic at once."""
+    client = app.traffic_client
+    labels = {"app": app.client_name, "version": image_version(client.image)}
+    interval = f"{60 / client.requests_per_minute:.3f}"
+    loop = (
+        'while true; do curl -sS -o /dev/null -w "%{http_code} %{time_total}s\\n" "$TARGET_URL"; '
+        'sleep "$INTERVAL"; done'
+    )
+    return {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": app.client_name}},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "serviceAccountName": app.client_name,
+                "automountServiceAccountToken": False,
+                "securityContext": _restricted_pod_security(CLIENT_USER_ID),
+                "containers": [
+                    {
+                        "name": "client",
+                        "image": client.image,
+                        "command": ["/bin/sh", "-c", loop],
+                        "env": [
+                            {"name": "TARGET_URL", "value": f"{in_mesh_url(app)}{client.path}"},
+                            {"name": "INTERVAL", "value": interval},
+                        ],
+                        "resources": client.resources.as_manifest(),
+                        "securityContext": _restricted_container_security(read_only_root_filesystem=True),
+                    }
+                ],
+            },
+        },
+    }
+
+
+def app_authorization_policy(app: AppSettings, mesh: MeshAttachment) -> dict[str, Any]:
+    """Allow only the app's own traffic client and, when routed, the ingress gateway."""
+    principals = []
+    if app.traffic_client.enabled:
+        principals.append(mesh.principal(namespace=app.namespace, service_account=app.client_name))
+    if app.ingress is not None:
+        principals.append(mesh.gateway_principal)
+    return allow_from_principals(
+        name=app.name, namespace=app.namespace, selector={"app": app.name}, principals=principals
+    )
+
+
+def ingress_gateway(app: AppSettings, mesh: MeshAttachment) -> dict[str, Any]:
+    """An Istio `Gateway` on the mesh's ingress gateway pods for the app's host: HTTP, or HTTPS
+    with the configured certificate Secret and a redirect from HTTP."""
+    assert app.ingress is not None
+    host = app.ingress.host
+    if app.ingress.tls_secret:
+        servers = [
+            {
+                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                "hosts": [host],
+                "tls": {"mode": "SIMPLE", "credentialName": app.ingress.tls_secret},
+            },
+            {
+                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                "hosts": [host],
+                "tls": {"httpsRedirect": True},
+            },
+        ]
+    else:
+        servers = [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": [host]}]
+    return {
+        "apiVersion": NETWORKING_API_VERSION,
+        "kind": "Gateway",
+        "metadata": {"name": app.name, "namespace": app.namespace},
+        "spec": {"selector": dict(mesh.gateway_selector), "servers": servers},
+    }
+
+
+def ingress_route(app: AppSettings) -> dict[str, Any]:
+    """A `VirtualService` routing the app's host and path prefix on its Gateway to its Service."""
+    assert app.ingress is not None
+    return {
+        "apiVersion": NETWORKING_API_VERSION,
+        "kind": "VirtualService",
+        "metadata": {"name": app.name, "namespace": app.namespace},
+        "spec": {
+            "hosts": [app.ingress.host],
+            "gateways": [f"{app.namespace}/{app.name}"],
+            "http": [
+                {
+                    "match": [{"uri": {"prefix": app.ingress.path_prefix}}],
+                    "route": [{"destination": {"host": service_host(app), "port": {"number": app.port}}}],
+                }
+            ],
+        },
+    }

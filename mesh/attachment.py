@@ -1,0 +1,34 @@
+"""`MeshAttachment`: what a namespace or workload needs from the mesh to join it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from mesh.manifests import spiffe_principal
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeshAttachment:
+    """Handed by `IstioMesh` to `InjectedNamespace` and `apps/`, so they never hard-code a label,
+    a namespace or an identity of the mesh."""
+
+    namespace_labels: Mapping[str, str]
+    """Labels that enrol a namespace: sidecar injection and the Pod Security level it allows."""
+    control_plane: Sequence[pulumi.Resource]
+    """Depend on these before creating pods that need the sidecar injector."""
+    trust_domain: str
+    gateway_namespace: str
+    gateway_service_account: str
+    gateway_selector: Mapping[str, str]
+    """Pod labels of the ingress gateway, for Istio `Gateway` selectors."""
+
+    def principal(self, *, namespace: str, service_account: str) -> str:
+        """The SPIFFE principal of a service account in this mesh."""
+        return spiffe_principal(trust_domain=self.trust_domain, namespace=namespace, service_account=service_account)
+
+    @property
+    def gateway_principal(self) -> str:
+        return self.principal(namespace=self.gateway_namespace, service_account=self.gateway_service_account)
