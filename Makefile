@@ -10,7 +10,7 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
-.PHONY: up preview test lint reference engine clean
+.PHONY: up preview test reference snapshots engine clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+snapshots: $(VENV)/.installed
+	$(VENV)/bin/python -m review snapshot --update
 
 reference: $(VENV)/.installed
 	$(VENV)/bin/python -m settings.reference

@@ -1,0 +1,5 @@
+"""`python -m review`: the review command line."""
+
+from review.cli import app
+
+app()

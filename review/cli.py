@@ -1,0 +1,174 @@
+"""The `python -m review` command line: render, diff, footprint, snapshot and affected.
+
+Exit codes: 0 success (no difference), 1 a difference (diff, snapshot check), 2 bad input — an
+unknown, missing or malformed stack file, or bad stack config — reported in one message
+without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from review.affected import affected_stacks
+from review.diff import RenderDiff, diff_renders
+from review.footprint import Footprint, Requests, stack_footprint
+from review.program import StackRun, run_program
+from review.render import render_document, render_text
+from review.snapshots import how_to_update, read_snapshot, stale_snapshots, write_snapshots
+from review.stacks import StackFile, StackFileError, engine_config, read_stack_file, resolve_stack, stack_names
+from settings import ConfigError
+
+BAD_INPUT = 2
+
+app = typer.Typer(
+    help="Review infrastructure changes offline: the program runs under Pulumi mocks, no cluster or backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals may hold config values; a crash must not print them.
+    pretty_exceptions_show_locals=False,
+)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+
+StackArgument = Annotated[str, typer.Argument(help="A stack name (dev) or the path of a stack file (Pulumi.dev.yaml).")]
+
+
+@app.command()
+def render(
+    stack: StackArgument,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print every resource the stack registers as sorted YAML, secrets redacted."""
+    with _bad_input_exits():
+        stack_file = resolve_stack(stack)
+        text = render_text(_run(stack_file), stack_file.name)
+    if output is None:
+        out.out(text, end="")
+    else:
+        output.write_text(text)
+        err.print(Text(f"wrote the render of {stack_file.name} to {output}"))
+
+
+@app.command()
+def diff(
+    stack_a: StackArgument,
+    stack_b: Annotated[
+        str | None, typer.Argument(help="The stack to compare with; omitted: STACK_A's committed snapshot.")
+    ] = None,
+) -> None:
+    """Show what differs between two stacks, or between a stack and its snapshot. Exit 1 on a difference."""
+    with _bad_input_exits():
+        stack_file = resolve_stack(stack_a)
+        current = render_document(_run(stack_file), stack_file.name)
+        if stack_b is None:
+            old, new, title = read_snapshot(stack_file.name), current, f"snapshot of {stack_file.name} → {stack_a}"
+        else:
+            other = resolve_stack(stack_b)
+            old, new, title = current, render_document(_run(other), other.name), f"{stack_a} → {stack_b}"
+    changes = diff_renders(old, new)
+    _print_diff(title, changes)
+    raise typer.Exit(1 if changes.has_changes else 0)
+
+
+@app.command()
+def footprint(stack: StackArgument) -> None:
+    """Show the CPU and memory requests the stack deploys, per component and in total."""
+    with _bad_input_exits():
+        stack_file = resolve_stack(stack)
+        result = stack_footprint(_run(stack_file))
+    out.print(_footprint_table(stack_file.name, result))
+    for component in result.unknown:
+        err.print(Text(f"unknown footprint: {component.component}: {component.unknown}", style="yellow"))
+
+
+@app.command()
+def snapshot(
+    update: Annotated[bool, typer.Option("--update", help="Rewrite the snapshots instead of checking them.")] = False,
+) -> None:
+    """Check that snapshots/<stack>.yaml matches every stack's render (exit 1 if not), or --update them."""
+    with _bad_input_exits():
+        renders = {name: render_text(_run(resolve_stack(name)), name) for name in stack_names()}
+    if update:
+        written = write_snapshots(renders)
+        out.print(f"updated: {', '.join(written)}" if written else "snapshots are up to date")
+        return
+    stale = stale_snapshots(renders)
+    if stale:
+        err.print(f"stale snapshots: {', '.join(stale)}; {how_to_update()}")
+        raise typer.Exit(1)
+    out.print(f"snapshots match: {', '.join(renders)}")
+
+
+@app.command()
+def affected() -> None:
+    """Print, as a JSON list for a CI matrix, the stacks the changed paths on stdin may affect."""
+    out.out(json.dumps(affected_stacks(sys.stdin.read().split(), stack_names())))
+
+
+def _run(stack_file: StackFile) -> StackRun:
+    """The program's run for a stack file; bad stack config becomes `ConfigError`, raised."""
+    run = run_program(engine_config(read_stack_file(stack_file.path)), stack=stack_file.name)
+    if run.error is not None:
+        raise run.error
+    return run
+
+
+@contextmanager
+def _bad_input_exits() -> Iterator[None]:
+    """Turn bad input into its message on stderr and exit code 2; anything else is a bug and raises."""
+    try:
+        yield
+    except (StackFileError, ConfigError) as error:
+        err.print(Text(f"error: {error}", style="red"))
+        raise typer.Exit(BAD_INPUT) from None
+
+
+def _print_diff(title: str, changes: RenderDiff) -> None:
+    styles = {"+": "green", "-": "red", "~": "yellow"}
+    out.print(Text(title, style="bold"))
+    for line in changes.lines():
+        out.print(Text(line, style=styles.get(line.lstrip()[:1], "")))
+
+
+def _footprint_table(stack: str, result: Footprint) -> Table:
+    table = Table(title=f"Resource requests of stack {stack}")
+    table.add_column("component", overflow="fold")
+    table.add_column("pods", no_wrap=True)
+    for column in ("replicas", "CPU/pod", "MiB/pod", "CPU", "MiB"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for component in result.components:
+        if component.unknown is not None:
+            table.add_row(component.component, "unknown footprint", "", "", "", "?", "?", style="yellow")
+        for group in component.pods:
+            total = group.requests * group.replicas
+            table.add_row(
+                component.component, group.what, str(group.replicas), *_columns(group.requests), *_columns(total)
+            )
+    table.add_section()
+    label = "total of the known" if result.unknown else "total"
+    table.add_row(label, "", "", "", "", *_columns(result.total), style="bold")
+    table.caption = "CPU in cores, memory in MiB"
+    return table
+
+
+def _columns(requests: Requests) -> tuple[str, str]:
+    return _cores(requests.cpu), _mebibytes(requests.memory)
+
+
+def _cores(cpu: Decimal) -> str:
+    return f"{cpu:.3f}"
+
+
+def _mebibytes(memory: Decimal) -> str:
+    return f"{memory / 2**20:,.0f}"

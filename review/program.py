@@ -1,0 +1,175 @@
+"""Runs the real program (`__main__.py`) under Pulumi mocks and records what it registers.
+
+`run_stack("dev")` loads `Pulumi.dev.yaml`, hands its config to the program the way the engine
+does (structured values as JSON text), runs the program with a mock engine and returns every
+resource it registered: type, name, inputs, parent, dependencies and options. The tests and the
+review command line both run the program through here, so they see the same thing.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import runpy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+
+# _resolve_callbacks maps the transform tokens of a registration back to the program's functions.
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, _resolve_callbacks
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from review.stacks import PROJECT, PROJECT_ROOT, stack_config
+
+PROGRAM = PROJECT_ROOT / "__main__.py"
+SECRET = "[secret]"
+"""What a secret value is shown as wherever the review prints or writes it."""
+
+
+@dataclass(frozen=True)
+class RegisteredResource:
+    """One resource as the program registered it with the engine.
+
+    `inputs` holds plain values (secrets unwrapped, for assertions); `redacted_inputs` holds the
+    same with every secret value replaced by `SECRET` (for anything a person reads).
+    """
+
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    redacted_inputs: dict[str, Any]
+    parent: str
+    dependencies: tuple[str, ...]
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+    transforms: tuple[Callable[..., Any], ...]
+
+    @property
+    def transform_names(self) -> tuple[str, ...]:
+        """The transforms as `module.function`, stable from machine to machine."""
+        return tuple(f"{transform.__module__}.{transform.__qualname__}" for transform in self.transforms)
+
+
+@dataclass
+class StackRun:
+    """What the program registered and exported for one stack, or the error it stopped with."""
+
+    resources: list[RegisteredResource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: frozenset[str] = frozenset()
+    error: BaseException | None = None
+
+    def named(self, name: str) -> RegisteredResource:
+        matches = [resource for resource in self.resources if resource.name == name]
+        assert len(matches) == 1, f"expected one resource named {name!r}, found {len(matches)}"
+        return matches[0]
+
+    def of_type(self, type_: str) -> list[RegisteredResource]:
+        return [resource for resource in self.resources if resource.type == type_]
+
+    def by_urn(self, urn: str) -> RegisteredResource:
+        return next(resource for resource in self.resources if resource.urn == urn)
+
+    def depends_on(self, dependent: RegisteredResource, dependency: RegisteredResource) -> bool:
+        """Whether `dependent` waits for `dependency`, directly or through other resources."""
+        pending, seen = list(dependent.dependencies), set()
+        while pending:
+            urn = pending.pop()
+            if urn == dependency.urn:
+                return True
+            if urn not in seen:
+                seen.add(urn)
+                pending.extend(self.by_urn(urn).dependencies)
+        return False
+
+
+def replace_secrets(value: Any, replacement: Callable[[Any], Any]) -> Any:
+    """`value` with every wrapped Pulumi secret (at any depth) replaced by `replacement(plain)`."""
+    if rpc.is_rpc_secret(value):
+        return replacement(replace_secrets(rpc.unwrap_rpc_secret(value), replacement))
+    if isinstance(value, dict):
+        return {key: replace_secrets(item, replacement) for key, item in value.items()}
+    if isinstance(value, list):
+        return [replace_secrets(item, replacement) for item in value]
+    return value
+
+
+class _EchoMocks(Mocks):
+    """A mock engine that creates every resource with its inputs as its outputs."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: Any) -> tuple[dict, None]:
+        return {}, None
+
+
+class _RecordingMonitor(MockMonitor):
+    """The mock monitor, also keeping the options the engine would see."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registered: list[RegisteredResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC servicer method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            # The mock keeps secrets wrapped (`{<signature>: <secret>, value: …}`) in the state.
+            state = self.resources[response.urn].state
+            self.registered.append(
+                RegisteredResource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=replace_secrets(state, lambda plain: plain),
+                    redacted_inputs=replace_secrets(state, lambda _: SECRET),
+                    parent=request.parent,
+                    dependencies=tuple(request.dependencies),
+                    protect=request.protect,
+                    retain_on_delete=request.retainOnDelete,
+                    ignore_changes=tuple(request.ignoreChanges),
+                    transforms=tuple(_resolve_callbacks(request.transforms)),
+                )
+            )
+        return response
+
+
+def run_program(config: Mapping[str, str], *, stack: str = "test", program: Path = PROGRAM) -> StackRun:
+    """Run `program` (the project's `__main__.py`) with `config` under mocks, in a fresh Pulumi
+    runtime context. The program's error, if any, is returned in the run, not raised."""
+    return contextvars.Context().run(_run_program, dict(config), stack, program)
+
+
+def _run_program(config: dict[str, str], stack: str, program: Path) -> StackRun:
+    mocks = _EchoMocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(config)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
+    root = pulumi.runtime.get_root_resource()
+    try:
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
+    except Exception as error:  # handed to the caller to assert on or report
+        return StackRun(resources=list(monitor.registered), error=error)
+    exports = {key: pulumi.Output.from_input(value) for key, value in root.outputs.items()}
+    return StackRun(
+        resources=monitor.registered,
+        outputs={key: _sync_await(output.future()) for key, output in exports.items()},
+        secret_outputs=frozenset(key for key, output in exports.items() if _sync_await(output.is_secret())),
+    )
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> StackRun:
+    """Run the program for the real `Pulumi.<stack>.yaml`, optionally with `overrides`.
+
+    Raises the program's error, if any; use `run_program` to inspect a failed run.
+    """
+    run = run_program(stack_config(stack, overrides), stack=stack)
+    if run.error is not None:
+        raise run.error
+    return run
