@@ -8,7 +8,10 @@ from settings import load_settings, read_pulumi_config
 
 settings = load_settings(read_pulumi_config())
 
-mesh = IstioMesh("istio", IstioMeshArgs(settings=settings.mesh))
+mesh = IstioMesh(
+    "istio",
+    IstioMeshArgs(settings=settings.mesh, helm=settings.helm, enrolled_namespaces=settings.enrolled_namespaces),
+)
 namespaces = {
     namespace: InjectedNamespace(
         f"enrolled-{namespace}",
@@ -26,6 +29,7 @@ apps = {
 pulumi.export("environment", settings.environment)
 pulumi.export("istioVersion", mesh.version)
 pulumi.export("istioNamespace", mesh.namespace)
+pulumi.export("istioRevisions", mesh.revisions)
 pulumi.export("enrolledNamespaces", [namespace.name for namespace in namespaces.values()])
 pulumi.export(
     "ingressGateway",

@@ -15,8 +15,10 @@ class MeshAttachment:
     """Handed by `IstioMesh` to `InjectedNamespace` and `apps/`, so they never hard-code a label,
     a namespace or an identity of the mesh."""
 
-    namespace_labels: Mapping[str, str]
-    """Labels that enrol a namespace: sidecar injection and the Pod Security level it allows."""
+    pod_security_labels: Mapping[str, str]
+    """The Pod Security admission level the mesh's data plane allows."""
+    injection_labels_by_namespace: Mapping[str, Mapping[str, str]]
+    """Per enrolled namespace, the one label that selects its sidecar injector."""
     control_plane: Sequence[pulumi.Resource]
     """Depend on these before creating pods that need the sidecar injector."""
     trust_domain: str
@@ -24,6 +26,10 @@ class MeshAttachment:
     gateway_service_account: str
     gateway_selector: Mapping[str, str]
     """Pod labels of the ingress gateway, for Istio `Gateway` selectors."""
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """Labels that enrol `namespace`: its injection label and the Pod Security level."""
+        return {**self.pod_security_labels, **self.injection_labels_by_namespace[namespace]}
 
     def principal(self, *, namespace: str, service_account: str) -> str:
         """The SPIFFE principal of a service account in this mesh."""

@@ -1,7 +1,9 @@
-"""How the program installs a Helm chart: the one place that knows chart sources and options.
+"""How the program installs a Helm chart: the one place that knows chart sources and install modes.
 
-Charts are installed with `kubernetes.helm.v4.Chart`, which renders the chart in the provider and
+`chart` mode installs with `kubernetes.helm.v4.Chart`, which renders the chart in the provider and
 registers every Kubernetes object as its own resource, so `pulumi preview` diffs per object.
+`release` mode installs with `kubernetes.helm.v3.Release`, a Helm-native release (`helm ls`,
+rollback, three-way merges). Components call `install_chart` and do not care which mode is on.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from settings.models import HelmSettings
 
 _WEBHOOK_CONFIGURATION_TYPES = frozenset(
     {
@@ -33,40 +37,70 @@ class ChartSource:
     repository: str
     version: str
 
-    def chart_args(self, chart: str) -> dict[str, Any]:
-        """The `chart`, `version` and `repository_opts` arguments of `helm.v4.Chart` for `chart`."""
+    def locate(self, chart: str) -> tuple[str, str | None]:
+        """The chart reference Helm resolves, and the repository URL to resolve it in (if any)."""
         if self.repository.startswith("oci://"):
-            return {"chart": f"{self.repository}/{chart}", "version": self.version}
+            return f"{self.repository}/{chart}", None
         if self.repository.startswith(("https://", "http://")):
-            return {
-                "chart": chart,
-                "version": self.version,
-                "repository_opts": k8s.helm.v4.RepositoryOptsArgs(repo=self.repository),
-            }
-        directory = self.repository.removeprefix("file://")
-        return {"chart": os.path.join(directory, chart), "version": self.version}
+            return chart, self.repository
+        return os.path.join(self.repository.removeprefix("file://"), chart), None
 
 
 def install_chart(
     resource_name: str,
     *,
     source: ChartSource,
+    helm: HelmSettings,
     chart: str,
     release_name: str,
     namespace: str,
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
-) -> k8s.helm.v4.Chart:
-    """Install `chart` from `source` as per-object Kubernetes resources."""
+    keep_crds: bool = False,
+    webhooks_patched_by_istiod: bool = False,
+) -> pulumi.Resource:
+    """Install `chart` from `source` in the stack's install mode.
+
+    `keep_crds`: the chart's CRDs are protected and kept if Pulumi ever deletes them.
+    `webhooks_patched_by_istiod`: istiod writes its CA into the chart's webhook configurations.
+    """
+    reference, repository = source.locate(chart)
+    if helm.install_mode == "release":
+        # Helm's three-way merge keeps what istiod patches into live objects, so the webhooks need
+        # no special handling here; keeping the CRDs means never uninstalling the release.
+        return k8s.helm.v3.Release(
+            resource_name,
+            k8s.helm.v3.ReleaseArgs(
+                name=release_name,
+                chart=reference,
+                version=source.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository) if repository else None,
+                namespace=namespace,
+                values=values,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=helm.release_timeout_seconds,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(protect=keep_crds or None, retain_on_delete=keep_crds or None)
+            ),
+        )
+    transforms = ([leave_webhook_ca_bundle_to_istiod] if webhooks_patched_by_istiod else []) + (
+        [keep_crds_on_delete] if keep_crds else []
+    )
     return k8s.helm.v4.Chart(
         resource_name,
         k8s.helm.v4.ChartArgs(
             name=release_name,
+            chart=reference,
+            version=source.version,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository) if repository else None,
             namespace=namespace,
             values=values,
-            **source.chart_args(chart),
         ),
-        opts=opts,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(protect=keep_crds or None, transforms=transforms)
+        ),
     )
 
 

@@ -32,7 +32,7 @@ class InjectedNamespace(pulumi.ComponentResource):
         super().__init__("servicemesh:mesh:InjectedNamespace", name, None, opts)
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=dict(args.mesh.namespace_labels)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=args.mesh.namespace_labels(args.name)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.mesh.control_plane)),
         )
         if args.default_deny:

@@ -11,7 +11,8 @@ PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"
 AUTHORIZATION_POLICY_API_VERSION = "security.istio.io/v1"
 MESH_WIDE_POLICY_NAME = "default"
 ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
-SIDECAR_INJECTION_LABELS = {"istio-injection": "enabled"}
+SIDECAR_INJECTION_LABEL = "istio-injection"
+REVISION_LABEL = "istio.io/rev"
 
 # Injected sidecars without istio-cni get an `istio-init` container that needs NET_ADMIN and
 # NET_RAW to redirect traffic with iptables; Pod Security admission's `baseline` and `restricted`
@@ -23,6 +24,19 @@ SIDECAR_POD_SECURITY_LABELS = {
     "pod-security.kubernetes.io/warn": "restricted",
     "pod-security.kubernetes.io/audit": "restricted",
 }
+
+
+def injection_labels(revision: str | None) -> dict[str, str]:
+    """The one label that enrols a namespace: `istio.io/rev=<tag or revision>` with revisions,
+    else `istio-injection=enabled`. Never both: the legacy label would silently win."""
+    if revision is None:
+        return {SIDECAR_INJECTION_LABEL: "enabled"}
+    return {REVISION_LABEL: revision}
+
+
+def is_injected(namespace_labels: Mapping[str, str]) -> bool:
+    """Whether a namespace with these labels gets sidecars injected."""
+    return namespace_labels.get(SIDECAR_INJECTION_LABEL) == "enabled" or REVISION_LABEL in namespace_labels
 
 
 def mesh_wide_peer_authentication(*, root_namespace: str, mode: str) -> dict[str, Any]:

@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from settings import GatewaySettings, MeshSettings
+from settings import MeshSettings
+from settings.models import RevisionSettings
 
 # Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
 PROXY_STDOUT = "/dev/stdout"
 
 
 def base_values(mesh: MeshSettings) -> dict[str, Any]:
-    """Values of the `base` chart: CRDs and cluster-wide resources."""
-    return {"global": {"istioNamespace": mesh.namespace}}
+    """Values of the `base` chart: CRDs, cluster-wide resources and the default revision."""
+    values: dict[str, Any] = {"global": {"istioNamespace": mesh.namespace}}
+    default_revision = mesh.effective_default_revision
+    if default_revision is not None:
+        values["defaultRevision"] = default_revision.name
+    return values
 
 
 def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
@@ -36,10 +41,17 @@ def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str
     return config
 
 
-def istiod_values(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """Values of the `istiod` chart: the control plane and the sidecar defaults."""
+def istiod_values(
+    mesh: MeshSettings,
+    *,
+    revision: RevisionSettings | None = None,
+    extension_providers: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """Values of one `istiod` chart: the control plane (of `revision`, if any) and the sidecar defaults."""
     istiod = mesh.istiod
+    revision_values = {"revision": revision.name, "revisionTags": mesh.tags_of(revision)} if revision else {}
     return {
+        **revision_values,
         "global": {
             "istioNamespace": mesh.namespace,
             "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
@@ -59,9 +71,12 @@ def istiod_values(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[s
     }
 
 
-def gateway_values(gateway: GatewaySettings) -> dict[str, Any]:
+def gateway_values(mesh: MeshSettings) -> dict[str, Any]:
     """Values of the `gateway` chart: the ingress gateway Deployment and Service."""
+    gateway = mesh.gateway
+    revision = {"revision": mesh.gateway_revision} if mesh.gateway_revision else {}
     return {
+        **revision,
         "service": {"type": gateway.service_type},
         "replicaCount": gateway.replicas,
         "autoscaling": {

@@ -38,7 +38,9 @@ app = typer.Typer(
     # Locals may hold config values; a crash must not print them.
     pretty_exceptions_show_locals=False,
 )
-out = Console(soft_wrap=True, highlight=False)
+# Piped output (CI logs, files) is read at full width rather than rich's 80-column default.
+_PIPED_WIDTH = None if sys.stdout.isatty() else 160
+out = Console(soft_wrap=True, highlight=False, width=_PIPED_WIDTH)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 StackArgument = Annotated[str, typer.Argument(help="A stack name (dev) or the path of a stack file (Pulumi.dev.yaml).")]

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from mesh.manifests import SIDECAR_INJECTION_LABELS
+from mesh.manifests import is_injected
 from review.program import RegisteredResource, StackRun
 from settings.quantities import parse_quantity
 
-CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
+# A chart installed per object (`helm.v4.Chart`) or as a Helm release (`helm.v3.Release`): same inputs.
+HELM_INSTALL_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 WORKLOAD_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
 # Pods of these run per node or per schedule, so their footprint is not replicas * requests.
@@ -146,7 +147,7 @@ def stack_footprint(run: StackRun) -> Footprint:
 
 
 def _chart_footprints(run: StackRun) -> Iterator[ComponentFootprint]:
-    for chart in run.of_type(CHART_TYPE):
+    for chart in _helm_installs(run):
         name = chart_name(chart.inputs["chart"])
         extractor = CHART_EXTRACTORS.get(name)
         if extractor is None:
@@ -156,6 +157,10 @@ def _chart_footprints(run: StackRun) -> Iterator[ComponentFootprint]:
             yield ComponentFootprint(chart.name, tuple(extractor(chart.inputs.get("values") or {})))
         except UnknownFootprintError as error:
             yield ComponentFootprint(chart.name, unknown=f"chart {name!r}: {error}")
+
+
+def _helm_installs(run: StackRun) -> list[RegisteredResource]:
+    return [resource for resource in run.resources if resource.type in HELM_INSTALL_TYPES]
 
 
 def _workload_footprints(run: StackRun) -> Iterator[ComponentFootprint]:
@@ -192,7 +197,7 @@ def _container_requests(resources: Mapping[str, Any]) -> Requests:
 
 def _sidecar_requests(run: StackRun, pod_metadata: Mapping[str, Any]) -> Requests:
     """The injected proxy's requests: the istiod chart's `global.proxy`, or the pod's overrides."""
-    istiod = [chart for chart in run.of_type(CHART_TYPE) if chart_name(chart.inputs["chart"]) == "istiod"]
+    istiod = [chart for chart in _helm_installs(run) if chart_name(chart.inputs["chart"]) == "istiod"]
     if not istiod:
         raise UnknownFootprintError("injected, but the stack installs no istiod chart to size its sidecar")
     proxy = requests_of(
@@ -213,7 +218,7 @@ def _injected_namespaces(run: StackRun) -> set[str]:
     return {
         namespace.inputs["metadata"]["name"]
         for namespace in run.of_type(NAMESPACE_TYPE)
-        if SIDECAR_INJECTION_LABELS.items() <= ((namespace.inputs["metadata"].get("labels") or {}).items())
+        if is_injected(namespace.inputs["metadata"].get("labels") or {})
     }
 
 

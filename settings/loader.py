@@ -17,7 +17,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ValidationError
 
-from settings.models import ResourceSettings, StackSettings, nested_model
+from settings.models import ResourceSettings, StackSettings, nested_model, version_key
 
 NAMESPACE = "servicemesh"
 
@@ -171,6 +171,7 @@ def _cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _resource_problems(settings)
     yield from _namespace_problems(settings)
     yield from _app_name_problems(settings)
+    yield from _revision_problems(settings)
 
 
 def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
@@ -261,3 +262,84 @@ def _app_name_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 app.name,
             )
         first_index.setdefault(app.name, index)
+
+
+def _revision_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """Revisions, tags and the references to them must describe a safe control-plane state."""
+    mesh = settings.mesh
+    key = f"{NAMESPACE}:mesh"
+    references = {
+        f"{key}.injectionRevision": mesh.injection_revision,
+        f"{key}.gateway.revision": mesh.gateway.revision,
+        **{f"{key}.namespaceRevisions.{namespace}": ref for namespace, ref in mesh.namespace_revisions.items()},
+    }
+    if not mesh.revisioned:
+        unused = {
+            **references,
+            f"{key}.revisionTags": mesh.revision_tags or None,
+            f"{key}.defaultRevision": mesh.default_revision,
+        }
+        for path, value in unused.items():
+            if value is not None:
+                yield ConfigProblem(path, "needs mesh.revisions: no control-plane revision is declared", value)
+        return
+
+    names = [revision.name for revision in mesh.revisions]
+    for index, revision in enumerate(mesh.revisions):
+        if revision.name in names[:index]:
+            yield ConfigProblem(
+                f"{key}.revisions[{index}].name",
+                f"is already the name of mesh.revisions[{names.index(revision.name)}]; revision names must be unique",
+                revision.name,
+            )
+        if version_key(revision.version) > version_key(mesh.version):
+            yield ConfigProblem(
+                f"{key}.revisions[{index}].version",
+                f"is newer than mesh.version {mesh.version}: the CRDs (base chart) must be at least as new as every "
+                "control plane, so raise mesh.version first",
+                revision.version,
+            )
+        newest_before = max((version_key(r.version) for r in mesh.revisions[:index]), default=None)
+        if newest_before and version_key(revision.version) < newest_before and not mesh.allow_downgrade:
+            yield ConfigProblem(
+                f"{key}.revisions[{index}].version",
+                "is older than a revision listed before it: a downgrade; list revisions oldest first, or set "
+                "mesh.allowDowngrade: true for a deliberate rollback",
+                revision.version,
+            )
+
+    declared = ", ".join(names)
+    for tag, target in mesh.revision_tags.items():
+        if tag in names:
+            yield ConfigProblem(f"{key}.revisionTags.{tag}", "a tag may not have the name of a revision", target)
+        elif target not in names:
+            yield ConfigProblem(
+                f"{key}.revisionTags.{tag}",
+                f"points at a revision that is not declared (declared: {declared}); declare it, or move the tag "
+                "before removing the revision",
+                target,
+            )
+    if mesh.default_revision is not None and mesh.default_revision not in names:
+        yield ConfigProblem(
+            f"{key}.defaultRevision", f"is not a declared revision (declared: {declared})", mesh.default_revision
+        )
+
+    if mesh.injection_revision is None:
+        yield ConfigProblem(f"{key}.injectionRevision", "is required when mesh.revisions are declared")
+    allowed = ", ".join([*mesh.revision_tags, *names])
+    for path, reference in references.items():
+        if reference is not None and reference not in mesh.revision_tags and reference not in names:
+            yield ConfigProblem(
+                path,
+                f"names neither a revision tag nor a revision (allowed: {allowed}); a namespace or gateway may not "
+                "use a removed revision",
+                reference,
+            )
+    enrolled = set(settings.enrolled_namespaces)
+    for namespace in mesh.namespace_revisions:
+        if namespace not in enrolled:
+            yield ConfigProblem(
+                f"{key}.namespaceRevisions.{namespace}",
+                "is not an enrolled namespace (mesh.injectedNamespaces or an app's namespace)",
+                namespace,
+            )

@@ -106,6 +106,7 @@ Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AppProtocol = Literal["http", "http2", "grpc", "tcp"]
+InstallMode = Literal["chart", "release"]
 
 
 class Settings(BaseModel):
@@ -200,6 +201,10 @@ class IstiodSettings(ScaledComponentSettings):
 
 
 class GatewaySettings(ScaledComponentSettings):
+    revision: DnsLabel | None = Field(
+        default=None,
+        description="Tag or revision whose istiod injects the gateway; defaults to `mesh.injectionRevision`.",
+    )
     name: DnsLabel = Field(
         default="istio-ingressgateway", description="Helm release name, and so the gateway Service and Deployment name."
     )
@@ -222,9 +227,21 @@ class ProxySettings(Settings):
     )
 
 
+class RevisionSettings(Settings):
+    name: DnsLabel = Field(description="Revision name, e.g. `1-30-3`: the `istio.io/rev` value of its istiod.")
+    version: ExactVersion = Field(description="Istio version of this revision's istiod chart.")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """An exact X.Y.Z version as a tuple that compares like the version does."""
+    return tuple(int(part) for part in version.split("."))
+
+
 class MeshSettings(Settings):
     version: ExactVersion = Field(
-        default=ISTIO_VERSION, description="Istio version; one exact version for the base, istiod and gateway charts."
+        default=ISTIO_VERSION,
+        description="Istio version of the base (CRDs) and gateway charts, and of istiod when no revisions are "
+        "declared. Must be at least the newest revision's version.",
     )
     chart_repository: ChartRepository = Field(
         default=UPSTREAM_CHART_REPOSITORY,
@@ -251,9 +268,63 @@ class MeshSettings(Settings):
     injected_namespaces: tuple[DnsLabel, ...] = Field(
         default=(), description="Extra namespaces the platform enrols in the mesh (labelled for sidecar injection)."
     )
+    revisions: tuple[RevisionSettings, ...] = Field(
+        default=(),
+        description="Control-plane revisions, each its own istiod, in rollout order (oldest first). Empty: one "
+        "istiod without a revision, and namespaces labelled `istio-injection=enabled`.",
+    )
+    revision_tags: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict, description="Revision tags (aliases such as `stable`, `canary`): tag → revision name."
+    )
+    default_revision: DnsLabel | None = Field(
+        default=None,
+        description="Revision that validates Istio resources cluster-wide (the base chart's `defaultRevision`); "
+        "defaults to the first revision.",
+    )
+    injection_revision: DnsLabel | None = Field(
+        default=None,
+        description="Tag (or revision) that enrolled namespaces name in their `istio.io/rev` label; required "
+        "with revisions.",
+    )
+    namespace_revisions: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict,
+        description="Per-namespace overrides of `injectionRevision`: namespace → tag or revision (to canary one "
+        "namespace).",
+    )
+    allow_downgrade: bool = Field(
+        default=False,
+        description="Allow a revision listed after another to run an older version (a deliberate rollback).",
+    )
     istiod: IstiodSettings = Field(default_factory=IstiodSettings, description="The istiod control plane.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="The ingress gateway.")
     proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
+
+    @property
+    def revisioned(self) -> bool:
+        return bool(self.revisions)
+
+    def resolve_revision(self, reference: str) -> RevisionSettings | None:
+        """The revision a tag or revision name refers to, if declared."""
+        name = self.revision_tags.get(reference, reference)
+        return next((revision for revision in self.revisions if revision.name == name), None)
+
+    def tags_of(self, revision: RevisionSettings) -> list[str]:
+        return sorted(tag for tag, target in self.revision_tags.items() if target == revision.name)
+
+    @property
+    def effective_default_revision(self) -> RevisionSettings | None:
+        if not self.revisions:
+            return None
+        return self.resolve_revision(self.default_revision) if self.default_revision else self.revisions[0]
+
+    def namespace_revision(self, namespace: str) -> str | None:
+        """The tag or revision a namespace's `istio.io/rev` label names; None without revisions."""
+        return self.namespace_revisions.get(namespace, self.injection_revision)
+
+    @property
+    def gateway_revision(self) -> str | None:
+        """The tag or revision the gateway's pods are injected by."""
+        return self.gateway.revision or self.injection_revision
 
 
 class IngressSettings(Settings):
@@ -323,8 +394,20 @@ class AuthorizationSettings(Settings):
     )
 
 
+class HelmSettings(Settings):
+    install_mode: InstallMode = Field(
+        default="chart",
+        description="`chart`: per-object `helm.v4.Chart` (a preview diff per Kubernetes object). `release`: "
+        "`helm.v3.Release` (Helm-native releases: `helm ls`, rollback, three-way merges).",
+    )
+    release_timeout_seconds: int = Field(
+        default=600, ge=30, le=3600, description="In `release` mode: how long Helm waits for a release to be ready."
+    )
+
+
 class StackSettings(Settings):
     environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
+    helm: HelmSettings = Field(default_factory=HelmSettings, description="How every chart is installed.")
     mesh: MeshSettings = Field(default_factory=MeshSettings, description="The Istio mesh.")
     apps: tuple[AppSettings, ...] = Field(default=(), description="Workloads deployed into the mesh.")
     authorization: AuthorizationSettings = Field(

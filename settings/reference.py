@@ -49,6 +49,9 @@ def _type_name(annotation: object) -> str:
         return " or ".join(_type_name(argument) for argument in typing.get_args(annotation))
     if origin is tuple:
         return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"map of {_type_name(key)} to {_type_name(value)}"
     if nested_model(annotation):
         return "object"
     return _TYPE_NAMES.get(annotation, str(annotation))  # type: ignore[arg-type]

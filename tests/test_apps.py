@@ -34,8 +34,8 @@ def test_the_app_namespace_carries_exactly_the_meshs_injection_label(any_stack):
     namespace = any_stack.named("enrolled-sample-namespace")
     labels = namespace.inputs["metadata"]["labels"]
 
-    assert [label for label in labels if label in INJECTION_LABELS] == ["istio-injection"]
-    assert labels["istio-injection"] == "enabled"
+    assert [label for label in labels if label in INJECTION_LABELS] == ["istio.io/rev"]
+    assert labels["istio.io/rev"] == "stable"
     assert any_stack.depends_on(app_deployment(any_stack), namespace)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-from stack_harness import STACKS, run_stack
+from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
 from settings.quantities import parse_quantity
@@ -34,8 +34,15 @@ def test_base_istiod_and_gateway_are_installed_at_one_pinned_version(any_stack):
     assert {chart.inputs["repositoryOpts"]["repo"] for chart in installed.values()} == {UPSTREAM_REPOSITORY}
 
 
-def test_the_version_is_set_once_for_all_three_charts():
-    run = run_stack("dev", {"servicemesh:mesh.version": "1.30.4"})
+UNREVISIONED = {
+    "servicemesh:mesh.revisions": DELETE,
+    "servicemesh:mesh.revisionTags": DELETE,
+    "servicemesh:mesh.injectionRevision": DELETE,
+}
+
+
+def test_without_revisions_the_version_is_set_once_for_all_three_charts():
+    run = run_stack("dev", {**UNREVISIONED, "servicemesh:mesh.version": "1.30.4"})
 
     assert {chart.inputs["version"] for chart in charts(run).values()} == {"1.30.4"}
     assert run.outputs["istioVersion"] == "1.30.4"
@@ -236,7 +243,7 @@ def test_enrolled_namespaces_are_labelled_for_injection_after_istiod_is_ready(de
     assert namespace.inputs["metadata"] == {
         "name": "sandbox",
         "labels": {
-            "istio-injection": "enabled",
+            "istio.io/rev": "stable",
             # Sidecars without istio-cni need NET_ADMIN/NET_RAW in istio-init: only `privileged`
             # admits them; app containers are still warned and audited against `restricted`.
             "pod-security.kubernetes.io/enforce": "privileged",
@@ -278,7 +285,7 @@ def test_a_cluster_ip_gateway_is_reached_by_port_forward():
 
 
 @pytest.mark.parametrize(
-    ("repository", "chart", "repo"),
+    ("repository", "reference", "repo"),
     [
         ("https://charts.example.com/istio", "istiod", "https://charts.example.com/istio"),
         ("oci://registry.example.com/istio", "oci://registry.example.com/istio/istiod", None),
@@ -286,12 +293,8 @@ def test_a_cluster_ip_gateway_is_reached_by_port_forward():
         ("file:///srv/charts/istio", "/srv/charts/istio/istiod", None),
     ],
 )
-def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directory(repository, chart, repo):
-    args = ChartSource(repository=repository, version="1.30.3").chart_args("istiod")
-
-    assert args["chart"] == chart
-    assert args["version"] == "1.30.3"
-    assert (args["repository_opts"].repo if "repository_opts" in args else None) == repo
+def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directory(repository, reference, repo):
+    assert ChartSource(repository=repository, version="1.30.3").locate("istiod") == (reference, repo)
 
 
 def test_a_mirror_from_stack_config_is_used_for_every_chart():

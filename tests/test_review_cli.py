@@ -41,7 +41,7 @@ def test_diff_of_two_stacks_lists_changed_fields_and_exits_1():
     result = review("diff", "dev", "prod")
 
     assert result.exit_code == 1
-    assert "~ kubernetes:helm.sh/v4:Chart istio-istiod (update)" in result.stdout
+    assert "~ kubernetes:helm.sh/v4:Chart istio-istiod-1-30-3 (update)" in result.stdout
     assert "~ inputs.values.autoscaleEnabled: false → true" in result.stdout
     assert "~ options.protect: false → true" in result.stdout
 
@@ -61,7 +61,7 @@ def test_footprint_prints_each_component_and_the_total():
     result = review("footprint", "prod")
 
     assert result.exit_code == 0
-    assert "istio-istiod" in result.stdout
+    assert "istio-istiod-1-30-3" in result.stdout
     assert "4,096" in result.stdout  # two istiods of 2048Mi
     assert "total" in result.stdout
 

@@ -18,7 +18,7 @@ def test_a_stack_does_not_differ_from_itself(dev):
 def test_resources_of_two_stacks_are_matched_without_their_stack_name(dev, prod):
     changes = diff_renders(render_document(dev, "dev"), render_document(prod, "prod"))
 
-    mesh_names = {"istio", "istio-base", "istio-istiod", "istio-gateway", "istio-mesh-mtls"}
+    mesh_names = {"istio", "istio-base", "istio-istiod-1-30-3", "istio-gateway", "istio-mesh-mtls"}
     assert not [change for change in changes.resources if change.name in mesh_names and change.operation != "update"]
     assert "istio" not in {change.name for change in changes.resources}, "same component, same parent"
 
@@ -27,7 +27,7 @@ def test_dev_and_prod_differ_in_the_fields_their_stack_files_set(dev, prod):
     changes = diff_renders(render_document(dev, "dev"), render_document(prod, "prod"))
     updates = {change.name: change.fields for change in changes.resources if change.operation == "update"}
 
-    assert FieldChange("inputs.values.autoscaleEnabled", False, True) in updates["istio-istiod"]
+    assert FieldChange("inputs.values.autoscaleEnabled", False, True) in updates["istio-istiod-1-30-3"]
     assert FieldChange("inputs.values.service.type", "NodePort", "LoadBalancer") in updates["istio-gateway"]
     assert FieldChange("options.protect", False, True) in updates["istio-base"]
     assert FieldChange("environment", "dev", "prod") in changes.outputs

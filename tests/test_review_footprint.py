@@ -8,7 +8,7 @@ import pytest
 from stack_harness import RegisteredResource, StackRun
 
 from review.footprint import (
-    CHART_TYPE,
+    HELM_INSTALL_TYPES,
     Pods,
     Requests,
     UnknownFootprintError,
@@ -42,7 +42,7 @@ def resource(type_, name, inputs):
 
 
 def chart(name, chart_name, values):
-    return resource(CHART_TYPE, name, {"chart": chart_name, "values": values})
+    return resource(HELM_INSTALL_TYPES[0], name, {"chart": chart_name, "values": values})
 
 
 def deployment(name, namespace, replicas, labels=None):
@@ -124,7 +124,7 @@ def test_the_total_adds_up_every_component(any_stack):
 def test_prod_runs_two_istiods_and_two_gateways_at_upstream_requests(prod):
     components = {component.component: component for component in stack_footprint(prod).components}
 
-    assert components["istio-istiod"].total == requests("1000m", "4096Mi")
+    assert components["istio-istiod-1-30-3"].total == requests("1000m", "4096Mi")
     assert components["istio-gateway"].total == requests("200m", "256Mi")
     assert components["istio-base"].pods == ()
 

@@ -56,7 +56,7 @@ def test_helm_installs_carry_their_chart_version_and_values_in_full(any_stack):
 
 
 def test_whole_numbers_read_as_integers_not_wire_floats(dev):
-    values = entry(render_document(dev, "dev"), "istio-istiod")["inputs"]["values"]
+    values = entry(render_document(dev, "dev"), "istio-istiod-1-30-3")["inputs"]["values"]
 
     assert values["replicaCount"] == 1
     assert isinstance(values["replicaCount"], int)
