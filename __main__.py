@@ -1,16 +1,23 @@
-"""Entry point: read the stack's settings, build the mesh and its apps, export how to use them."""
+"""Entry point: read the stack's settings, build the mesh, its apps and add-ons, export how to use them."""
 
 import pulumi
 
 from apps import MeshApp, MeshAppArgs
 from mesh import InjectedNamespace, InjectedNamespaceArgs, IstioMesh, IstioMeshArgs
+from observability import Observability, ObservabilityArgs, tracing_extension_providers
 from settings import load_settings, read_pulumi_config
+from settings.quantities import Requests
 
 settings = load_settings(read_pulumi_config())
 
 mesh = IstioMesh(
     "istio",
-    IstioMeshArgs(settings=settings.mesh, helm=settings.helm, enrolled_namespaces=settings.enrolled_namespaces),
+    IstioMeshArgs(
+        settings=settings.mesh,
+        helm=settings.helm,
+        enrolled_namespaces=settings.enrolled_namespaces,
+        extension_providers=tracing_extension_providers(settings.observability),
+    ),
 )
 namespaces = {
     namespace: InjectedNamespace(
@@ -25,7 +32,23 @@ apps = {
     )
     for app in settings.apps
 }
+observability = Observability(
+    "observability",
+    ObservabilityArgs(
+        settings=settings.observability,
+        helm=settings.helm,
+        mesh=mesh.attachment,
+        istio_version=settings.mesh.version,
+        access_logging=settings.mesh.access_logging,
+    ),
+)
 
+footprint = {
+    "controlPlane": mesh.control_plane_requests,
+    "gateway": mesh.gateway_requests,
+    "addons": observability.requests,
+    "apps": sum((app.requests for app in apps.values()), Requests()),
+}
 pulumi.export("environment", settings.environment)
 pulumi.export("istioVersion", mesh.version)
 pulumi.export("istioNamespace", mesh.namespace)
@@ -36,3 +59,10 @@ pulumi.export(
     {"namespace": mesh.gateway_namespace, "service": mesh.gateway_service, "access": mesh.gateway_access},
 )
 pulumi.export("apps", {name: app.urls for name, app in apps.items()})
+pulumi.export("addons", observability.access)
+pulumi.export("grafanaAdmin", observability.grafana_admin)
+pulumi.export(
+    "footprint",
+    {part: requests.describe() for part, requests in footprint.items()}
+    | {"total": sum(footprint.values(), Requests()).describe()},
+)

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from mesh.attachment import MeshAttachment
-from mesh.manifests import allow_from_principals
+from mesh.manifests import CLUSTER_DOMAIN, allow_from_principals
 from settings.models import AppSettings
 
 NETWORKING_API_VERSION = "networking.istio.io/v1"
-# Kubernetes' default cluster DNS domain (Istio's `global.proxy.clusterDomain` default).
-CLUSTER_DOMAIN = "cluster.local"
 PORT_NAME = "http"
 # Both images run as an unprivileged user: go-httpbin as distroless `nonroot`, curl as `curl_user`.
 APP_USER_ID = 65532

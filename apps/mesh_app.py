@@ -69,6 +69,10 @@ class MeshApp(pulumi.ComponentResource):
                 spec=traffic_client_deployment_spec(app),
             )
 
+        sidecar = args.mesh.sidecar_requests
+        self.requests = (app.resources.requested() + sidecar) * app.replicas
+        if app.traffic_client.enabled:
+            self.requests += app.traffic_client.resources.requested() + sidecar
         self.urls = {
             "inMesh": in_mesh_url(app),
             "gateway": gateway_url(app),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from mesh.manifests import spiffe_principal
+from settings.quantities import Requests
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,7 +22,11 @@ class MeshAttachment:
     """Per enrolled namespace, the one label that selects its sidecar injector."""
     control_plane: Sequence[pulumi.Resource]
     """Depend on these before creating pods that need the sidecar injector."""
+    root_namespace: str
+    """Where mesh-wide Istio configuration lives."""
     trust_domain: str
+    sidecar_requests: Requests
+    """What every injected proxy requests."""
     gateway_namespace: str
     gateway_service_account: str
     gateway_selector: Mapping[str, str]

@@ -43,7 +43,11 @@ class ChartSource:
             return f"{self.repository}/{chart}", None
         if self.repository.startswith(("https://", "http://")):
             return chart, self.repository
-        return os.path.join(self.repository.removeprefix("file://"), chart), None
+        directory = self.repository.removeprefix("file://")
+        # Helm reads `charts/base` as chart `base` of a repository alias `charts`; a path it must see as one.
+        if not os.path.isabs(directory) and not directory.startswith("."):
+            directory = f"./{directory}"
+        return os.path.join(directory, chart), None
 
 
 def install_chart(

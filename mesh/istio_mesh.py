@@ -125,11 +125,15 @@ class IstioMesh(pulumi.ComponentResource):
                 for namespace in args.enrolled_namespaces
             },
             control_plane=list(istiods.values()),
+            root_namespace=mesh.namespace,
             trust_domain=mesh.trust_domain,
+            sidecar_requests=mesh.proxy.resources.requested(),
             gateway_namespace=gateway.namespace,
             gateway_service_account=gateway.name,
             gateway_selector=gateway_selector(gateway),
         )
+        self.control_plane_requests = mesh.istiod.resources.requested() * (mesh.istiod.min_replicas * len(istiods))
+        self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
         self.version = pulumi.Output.from_input(mesh.version)
         self.namespace = system_namespace.metadata.name
         self.gateway_namespace = gateway_namespace.metadata.name

@@ -11,6 +11,10 @@ PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"
 AUTHORIZATION_POLICY_API_VERSION = "security.istio.io/v1"
 MESH_WIDE_POLICY_NAME = "default"
 ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
+# Kubernetes' default cluster DNS domain (Istio's `global.proxy.clusterDomain` default).
+CLUSTER_DOMAIN = "cluster.local"
+# Istio's opt-out for a pod: the add-ons run outside the mesh, as upstream's samples/addons do.
+NOT_INJECTED_POD_LABELS = {"sidecar.istio.io/inject": "false"}
 SIDECAR_INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
 
@@ -35,8 +39,11 @@ def injection_labels(revision: str | None) -> dict[str, str]:
 
 
 def is_injected(namespace_labels: Mapping[str, str]) -> bool:
-    """Whether a namespace with these labels gets sidecars injected."""
-    return namespace_labels.get(SIDECAR_INJECTION_LABEL) == "enabled" or REVISION_LABEL in namespace_labels
+    """Whether a namespace with these labels gets sidecars injected: the legacy label, when
+    present, decides alone (`disabled` wins over any revision label), as in Istio."""
+    if SIDECAR_INJECTION_LABEL in namespace_labels:
+        return namespace_labels[SIDECAR_INJECTION_LABEL] == "enabled"
+    return bool(namespace_labels.get(REVISION_LABEL))
 
 
 def mesh_wide_peer_authentication(*, root_namespace: str, mode: str) -> dict[str, Any]:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from mesh.manifests import is_injected
 from review.program import RegisteredResource, StackRun
-from settings.quantities import parse_quantity
+from settings.quantities import Requests, parse_quantity
 
 # A chart installed per object (`helm.v4.Chart`) or as a Helm release (`helm.v3.Release`): same inputs.
 HELM_INSTALL_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
@@ -34,20 +33,6 @@ _PROXY_MEMORY_ANNOTATION = "sidecar.istio.io/proxyMemory"
 
 class UnknownFootprintError(Exception):
     """The requests of something cannot be known from what the program registers."""
-
-
-@dataclass(frozen=True)
-class Requests:
-    """CPU in cores and memory in bytes."""
-
-    cpu: Decimal = Decimal(0)
-    memory: Decimal = Decimal(0)
-
-    def __add__(self, other: Requests) -> Requests:
-        return Requests(self.cpu + other.cpu, self.memory + other.memory)
-
-    def __mul__(self, replicas: int) -> Requests:
-        return Requests(self.cpu * replicas, self.memory * replicas)
 
 
 @dataclass(frozen=True)
@@ -122,6 +107,47 @@ def gateway_pods(values: Mapping[str, Any]) -> list[Pods]:
     ]
 
 
+def prometheus_pods(values: Mapping[str, Any]) -> list[Pods]:
+    """prometheus: one server pod: `server.resources` plus its config-reloader sidecar."""
+    server = values.get("server") or {}
+    reloader = (values.get("configmapReload") or {}).get("prometheus") or {}
+    return [
+        Pods("server", 1, requests_of(server.get("resources"), where="server.resources")),
+        Pods(
+            "config-reloader", 1, requests_of(reloader.get("resources"), where="configmapReload.prometheus.resources")
+        ),
+    ]
+
+
+def grafana_pods(values: Mapping[str, Any]) -> list[Pods]:
+    """grafana: `resources` * `replicas` (the chart's default of 1)."""
+    return [Pods("grafana", int(values.get("replicas", 1)), requests_of(values.get("resources"), where="resources"))]
+
+
+def kiali_pods(values: Mapping[str, Any]) -> list[Pods]:
+    """kiali-server: `deployment.resources` * `deployment.replicas` (the chart's default of 1)."""
+    deployment = values.get("deployment") or {}
+    return [
+        Pods(
+            "kiali",
+            int(deployment.get("replicas", 1)),
+            requests_of(deployment.get("resources"), where="deployment.resources"),
+        )
+    ]
+
+
+def jaeger_pods(values: Mapping[str, Any]) -> list[Pods]:
+    """jaeger (v2, all-in-one): `jaeger.resources` * `jaeger.replicas`."""
+    jaeger = values.get("jaeger") or {}
+    return [
+        Pods(
+            "jaeger",
+            _replicas(jaeger.get("replicas"), "jaeger.replicas"),
+            requests_of(jaeger.get("resources"), where="jaeger.resources"),
+        )
+    ]
+
+
 def no_pods(values: Mapping[str, Any]) -> list[Pods]:
     """Charts that deploy no pods (CRDs and cluster-wide objects only)."""
     return []
@@ -132,6 +158,10 @@ CHART_EXTRACTORS: dict[str, ChartExtractor] = {
     "base": no_pods,
     "istiod": istiod_pods,
     "gateway": gateway_pods,
+    "prometheus": prometheus_pods,
+    "grafana": grafana_pods,
+    "kiali-server": kiali_pods,
+    "jaeger": jaeger_pods,
 }
 
 

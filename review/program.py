@@ -104,7 +104,11 @@ class _EchoMocks(Mocks):
     """A mock engine that creates every resource with its inputs as its outputs."""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
-        return f"{args.name}-id", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ.startswith("random:"):
+            # A generated value, stable per resource and secret, as the random provider keeps it.
+            outputs["result"] = {rpc._special_sig_key: rpc._special_secret_sig, "value": f"mock-{args.name}"}
+        return f"{args.name}-id", outputs
 
     def call(self, args: Any) -> tuple[dict, None]:
         return {}, None

@@ -30,4 +30,4 @@ if [[ ${PULUMI_BACKEND_URL} == file://* ]]; then
 fi
 pulumi login "${PULUMI_BACKEND_URL}"
 pulumi stack select "${stack}" --create
-exec pulumi "${action}" --stack "${stack}"
+exec pulumi "${action}" --stack "${stack}" --policy-pack policy

@@ -172,6 +172,7 @@ def _cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _namespace_problems(settings)
     yield from _app_name_problems(settings)
     yield from _revision_problems(settings)
+    yield from _observability_problems(settings)
 
 
 def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
@@ -220,6 +221,9 @@ def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
         "mesh.gateway.resources": mesh.gateway.resources,
         "mesh.proxy.resources": mesh.proxy.resources,
     }
+    addons = settings.observability
+    for name in ("prometheus", "grafana", "kiali", "jaeger"):
+        owners[f"observability.{name}.resources"] = getattr(addons, name).resources
     for index, app in enumerate(settings.apps):
         owners[f"apps[{index}].resources"] = app.resources
         owners[f"apps[{index}].trafficClient.resources"] = app.traffic_client.resources
@@ -343,3 +347,47 @@ def _revision_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 "is not an enrolled namespace (mesh.injectedNamespaces or an app's namespace)",
                 namespace,
             )
+
+
+def _observability_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """The add-ons must be wired to something that exists, and sized and secured for prod."""
+    addons = settings.observability
+    key = f"{NAMESPACE}:observability"
+    for name in ("kiali", "grafana"):
+        if getattr(addons, name).enabled and not addons.prometheus.enabled:
+            yield ConfigProblem(
+                f"{key}.{name}.enabled",
+                "needs observability.prometheus.enabled: true, the metrics it shows come from Prometheus",
+                True,
+            )
+    kiali = addons.kiali
+    if kiali.enabled and kiali.auth_strategy == "anonymous" and settings.environment != "dev":
+        yield ConfigProblem(
+            f"{key}.kiali.authStrategy",
+            f"anonymous access is allowed in dev only; use 'token' or 'openid' in {settings.environment}",
+            kiali.auth_strategy,
+        )
+    if kiali.auth_strategy == "openid" and kiali.openid is None:
+        yield ConfigProblem(f"{key}.kiali.openid", "is required when authStrategy is 'openid'")
+    if kiali.auth_strategy != "openid" and kiali.openid is not None:
+        yield ConfigProblem(
+            f"{key}.kiali.authStrategy", "must be 'openid' when kiali.openid is set", kiali.auth_strategy
+        )
+    jaeger = addons.jaeger
+    if jaeger.storage == "badger" and jaeger.persistence is None:
+        yield ConfigProblem(f"{key}.jaeger.persistence", "is required with badger storage")
+    if settings.environment == "prod":
+        if addons.prometheus.enabled and addons.prometheus.persistence is None:
+            yield ConfigProblem(f"{key}.prometheus.persistence", "is required in prod: metrics must survive a restart")
+        if jaeger.enabled and jaeger.storage != "badger":
+            yield ConfigProblem(
+                f"{key}.jaeger.storage",
+                "must be 'badger' in prod: traces in memory are lost on every restart",
+                jaeger.storage,
+            )
+    if addons.namespace in settings.enrolled_namespaces:
+        yield ConfigProblem(
+            f"{key}.namespace",
+            "is enrolled in the mesh; the add-ons run outside it (their pods are not injected)",
+            addons.namespace,
+        )

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from settings.quantities import is_quantity, parse_quantity
+from settings.quantities import Requests, is_quantity, parse_quantity
 
 ISTIO_VERSION = "1.30.3"
 UPSTREAM_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
@@ -24,6 +24,7 @@ UPSTREAM_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts
 _EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DURATION = re.compile(r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 
@@ -71,6 +72,12 @@ def _path_prefix(value: str) -> str:
     return value
 
 
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError("must be a duration such as '6h', '15d' or '90m' (units ms, s, m, h, d, w, y)")
+    return value
+
+
 def _quantity(value: str) -> str:
     if not is_quantity(value):
         raise ValueError("must be a Kubernetes quantity such as '100m', '0.5', '128Mi' or '1Gi'")
@@ -100,6 +107,7 @@ DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
+Duration = Annotated[str, AfterValidator(_duration)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
 Environment = Literal["dev", "staging", "prod"]
@@ -107,6 +115,8 @@ MtlsMode = Literal["STRICT", "PERMISSIVE"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AppProtocol = Literal["http", "http2", "grpc", "tcp"]
 InstallMode = Literal["chart", "release"]
+KialiAuthStrategy = Literal["anonymous", "token", "openid"]
+JaegerStorage = Literal["memory", "badger"]
 
 
 class Settings(BaseModel):
@@ -142,6 +152,10 @@ class ResourceSettings(Settings):
         if limits:
             manifest["limits"] = limits
         return manifest
+
+    def requested(self) -> Requests:
+        """The requests as numbers (cores, bytes)."""
+        return Requests(parse_quantity(self.requests.cpu), parse_quantity(self.requests.memory))
 
     def requests_above_limits(self) -> list[str]:
         """Names of the resources whose request exceeds their limit."""
@@ -405,11 +419,106 @@ class HelmSettings(Settings):
     )
 
 
+class PersistenceSettings(Settings):
+    size: Quantity = Field(description="PersistentVolumeClaim size, e.g. `20Gi`.")
+    storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
+
+
+class AddonSettings(Settings):
+    """What every add-on has: a switch, a pinned chart from a repository, and resources."""
+
+    enabled: bool = Field(default=True, description="Install this add-on.")
+
+
+class PrometheusSettings(AddonSettings):
+    chart_repository: ChartRepository = Field(
+        default="https://prometheus-community.github.io/helm-charts",
+        description="Repository of the `prometheus` chart.",
+    )
+    chart_version: ExactVersion = Field(default="29.27.0", description="`prometheus` chart version.")
+    retention: Duration = Field(default="6h", description="How long Prometheus keeps samples.")
+    persistence: PersistenceSettings | None = Field(
+        default=None, description="Keep samples on a volume; in memory (an emptyDir) if unset. prod requires it."
+    )
+    resources: ResourceSettings = Field(
+        default_factory=_resources("50m", "256Mi", None, "1Gi"), description="Prometheus server resources."
+    )
+
+
+class GrafanaSettings(AddonSettings):
+    chart_repository: ChartRepository = Field(
+        default="https://grafana-community.github.io/helm-charts", description="Repository of the `grafana` chart."
+    )
+    chart_version: ExactVersion = Field(default="12.11.1", description="`grafana` chart version.")
+    admin_user: DnsLabel = Field(default="admin", description="Grafana admin user; its password is generated.")
+    persistence: PersistenceSettings | None = Field(
+        default=None, description="Keep Grafana's database on a volume; none if unset."
+    )
+    resources: ResourceSettings = Field(
+        default_factory=_resources("10m", "64Mi", None, "256Mi"), description="Grafana resources."
+    )
+
+
+class OpenIdSettings(Settings):
+    issuer_uri: str = Field(description="OpenID Connect issuer URL.")
+    client_id: str = Field(description="OpenID Connect client id registered for Kiali.")
+
+
+class KialiSettings(AddonSettings):
+    chart_repository: ChartRepository = Field(
+        default="https://kiali.org/helm-charts", description="Repository of the `kiali-server` chart."
+    )
+    chart_version: ExactVersion = Field(default="2.29.0", description="`kiali-server` chart version.")
+    auth_strategy: KialiAuthStrategy = Field(
+        default="token",
+        description="How users log in: `anonymous` (dev only), `token` (a Kubernetes token) or `openid`.",
+    )
+    openid: OpenIdSettings | None = Field(default=None, description="OpenID Connect settings for `openid`.")
+    resources: ResourceSettings = Field(
+        default_factory=_resources("10m", "64Mi", None, "1Gi"), description="Kiali resources."
+    )
+
+
+class JaegerSettings(AddonSettings):
+    chart_repository: ChartRepository = Field(
+        default="https://jaegertracing.github.io/helm-charts", description="Repository of the `jaeger` chart."
+    )
+    chart_version: ExactVersion = Field(default="4.11.1", description="`jaeger` chart version (Jaeger v2).")
+    storage: JaegerStorage = Field(
+        default="memory",
+        description="`memory`: traces in memory, lost on restart. `badger`: traces on a volume (`persistence`).",
+    )
+    max_traces: int = Field(default=50000, ge=1, description="With `memory` storage: how many traces are kept.")
+    retention: Duration = Field(default="72h", description="With `badger` storage: how long traces are kept.")
+    persistence: PersistenceSettings | None = Field(default=None, description="The volume for `badger` storage.")
+    resources: ResourceSettings = Field(
+        default_factory=_resources("10m", "128Mi", None, "1Gi"), description="Jaeger resources."
+    )
+
+
+class TracingSettings(Settings):
+    sampling_percentage: float = Field(
+        default=1.0, ge=0, le=100, description="Percentage of requests traced, mesh-wide (Telemetry API)."
+    )
+
+
+class ObservabilitySettings(Settings):
+    namespace: DnsLabel = Field(default="istio-system", description="Namespace of the add-ons.")
+    tracing: TracingSettings = Field(default_factory=TracingSettings, description="Mesh-wide tracing.")
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings, description="Prometheus.")
+    grafana: GrafanaSettings = Field(default_factory=GrafanaSettings, description="Grafana.")
+    kiali: KialiSettings = Field(default_factory=KialiSettings, description="Kiali.")
+    jaeger: JaegerSettings = Field(default_factory=JaegerSettings, description="Jaeger (v2).")
+
+
 class StackSettings(Settings):
     environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
     helm: HelmSettings = Field(default_factory=HelmSettings, description="How every chart is installed.")
     mesh: MeshSettings = Field(default_factory=MeshSettings, description="The Istio mesh.")
     apps: tuple[AppSettings, ...] = Field(default=(), description="Workloads deployed into the mesh.")
+    observability: ObservabilitySettings = Field(
+        default_factory=ObservabilitySettings, description="Metrics, dashboards, tracing and the mesh console."
+    )
     authorization: AuthorizationSettings = Field(
         default_factory=AuthorizationSettings, description="Authorization defaults for enrolled namespaces."
     )

@@ -7,6 +7,7 @@ non-negative values (a negative request or limit is never meaningful).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 _QUANTITY = re.compile(
@@ -37,3 +38,21 @@ def parse_quantity(text: str) -> Decimal:
     if suffix:
         return number * Decimal(10) ** int(suffix[1:])
     return number
+
+
+@dataclass(frozen=True)
+class Requests:
+    """CPU in cores and memory in bytes."""
+
+    cpu: Decimal = Decimal(0)
+    memory: Decimal = Decimal(0)
+
+    def __add__(self, other: Requests) -> Requests:
+        return Requests(self.cpu + other.cpu, self.memory + other.memory)
+
+    def __mul__(self, replicas: int) -> Requests:
+        return Requests(self.cpu * replicas, self.memory * replicas)
+
+    def describe(self) -> dict[str, str]:
+        """CPU in cores and memory in MiB, as readable strings."""
+        return {"cpu": f"{self.cpu.normalize():f}", "memoryMiB": f"{(self.memory / 2**20).normalize():f}"}

@@ -27,6 +27,7 @@ _CONSTRAINED_STRING_NAMES = {
     "_dns1123_subdomain": "DNS-1123 subdomain",
     "_pinned_image": "image reference",
     "_path_prefix": "URL path",
+    "_duration": "duration",
 }
 
 

@@ -14,7 +14,7 @@ import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
-from test_chart_reference import ISTIO
+from reference_data import ISTIO, MISSING_REASON
 
 MINIMUM_KUBERNETES = "1.32.0"
 NOT_OBJECTS = ("kubernetes:helm.sh/",)
@@ -90,7 +90,7 @@ def _strict(schema: Any) -> Any:
     return strict
 
 
-@pytest.mark.skipif(not ISTIO.is_dir(), reason=f"Istio's CRDs not found at {ISTIO}")
+@pytest.mark.skipif(not ISTIO.is_dir(), reason=MISSING_REASON)
 def test_every_istio_resource_validates_against_istios_crd_schema(any_stack):
     resources = istio_objects(any_stack)
 
@@ -101,7 +101,7 @@ def test_every_istio_resource_validates_against_istios_crd_schema(any_stack):
         jsonschema.Draft7Validator(schema).validate({"spec": manifest["spec"]})
 
 
-@pytest.mark.skipif(not ISTIO.is_dir(), reason=f"Istio's CRDs not found at {ISTIO}")
+@pytest.mark.skipif(not ISTIO.is_dir(), reason=MISSING_REASON)
 def test_the_istio_schema_check_rejects_an_unknown_field(dev):
     manifest = as_manifest(dev.named("app-httpbin-route"))
     manifest["spec"]["http"][0]["routes"] = []

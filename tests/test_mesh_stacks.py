@@ -7,6 +7,7 @@ import pytest
 from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
+from mesh.manifests import is_injected
 from settings.quantities import parse_quantity
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -16,7 +17,9 @@ UPSTREAM_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
 
 def charts(run):
-    return {resource.inputs["chart"]: resource for resource in run.of_type(CHART)}
+    """The mesh's own charts (the add-ons' are the observability component's)."""
+    mesh = run.named("istio")
+    return {resource.inputs["chart"]: resource for resource in run.of_type(CHART) if resource.parent == mesh.urn}
 
 
 def values(run, chart):
@@ -69,7 +72,7 @@ def test_a_gateway_in_the_control_plane_namespace_shares_it():
 
 def test_every_resource_of_the_mesh_is_a_child_of_the_mesh_component(any_stack):
     mesh = any_stack.named("istio")
-    owned = [*any_stack.of_type(CHART), *any_stack.of_type(PEER_AUTHENTICATION)]
+    owned = [*charts(any_stack).values(), *any_stack.of_type(PEER_AUTHENTICATION)]
 
     assert mesh.type == "servicemesh:mesh:IstioMesh"
     assert all(resource.parent == mesh.urn for resource in owned)
@@ -131,7 +134,7 @@ def test_dev_is_small_single_replica_and_reachable_without_a_load_balancer(dev):
     assert istiod["replicaCount"] == 1
     assert istiod["autoscaleEnabled"] is False
     assert istiod["global"]["defaultPodDisruptionBudget"] == {"enabled": False}
-    assert istiod["resources"] == {"requests": {"cpu": "10m", "memory": "100Mi"}}
+    assert istiod["resources"] == {"requests": {"cpu": "10m", "memory": "100Mi"}, "limits": {"memory": "1Gi"}}
     assert istiod["global"]["proxy"]["resources"]["requests"] == {"cpu": "10m", "memory": "40Mi"}
     assert istiod["meshConfig"]["accessLogFile"] == "/dev/stdout"
     assert gateway["service"] == {"type": "NodePort"}
@@ -291,6 +294,8 @@ def test_a_cluster_ip_gateway_is_reached_by_port_forward():
         ("oci://registry.example.com/istio", "oci://registry.example.com/istio/istiod", None),
         ("/srv/charts/istio", "/srv/charts/istio/istiod", None),
         ("file:///srv/charts/istio", "/srv/charts/istio/istiod", None),
+        ("charts/istio", "./charts/istio/istiod", None),
+        ("../mirror", "../mirror/istiod", None),
     ],
 )
 def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directory(repository, reference, repo):
@@ -300,11 +305,25 @@ def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directo
 def test_a_mirror_from_stack_config_is_used_for_every_chart():
     run = run_stack("prod", {"servicemesh:mesh.chartRepository": "oci://mirror.internal/istio/"})
 
-    assert sorted(chart.inputs["chart"] for chart in run.of_type(CHART)) == [
+    assert sorted(chart.inputs["chart"] for chart in charts(run).values()) == [
         "oci://mirror.internal/istio/base",
         "oci://mirror.internal/istio/gateway",
         "oci://mirror.internal/istio/istiod",
     ]
+
+
+@pytest.mark.parametrize(
+    ("labels", "injected"),
+    [
+        ({"istio-injection": "enabled"}, True),
+        ({"istio.io/rev": "stable"}, True),
+        ({"istio-injection": "disabled", "istio.io/rev": "stable"}, False),
+        ({"istio.io/rev": ""}, False),
+        ({}, False),
+    ],
+)
+def test_injection_follows_istios_label_precedence(labels, injected):
+    assert is_injected(labels) is injected
 
 
 @pytest.mark.parametrize("stack", STACKS)

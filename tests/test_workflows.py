@@ -96,6 +96,12 @@ def test_every_pulumi_step_uses_the_pinned_official_action():
     assert {step["uses"] for step in pulumi_steps} == {PULUMI_ACTION}
 
 
+def test_every_preview_and_update_runs_the_policy_pack():
+    pulumi_steps = [step for _, step in all_steps() if "pulumi" in step.get("uses", "")]
+
+    assert {step["with"]["policyPacks"] for step in pulumi_steps} == {"policy"}
+
+
 def test_secrets_reach_steps_only_through_inputs_and_environment_variables():
     secret_expression = re.compile(r"\$\{\{\s*(secrets\.|secrets\[|inputs\.kubeconfig)")
 

@@ -1,0 +1,72 @@
+"""`Kiali`: the mesh console, wired to Prometheus, Grafana and Jaeger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from observability.addon import AddonPlacement, install_addon_chart
+from observability.endpoints import KIALI_PORT, KIALI_SERVICE, AddonEndpoints
+from observability.values import KIALI_SIGNING_KEY_KEY, kiali_values
+from settings.models import ObservabilitySettings
+
+KIALI_SIGNING_KEY_SECRET = "kiali-signing-key"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KialiArgs:
+    observability: ObservabilitySettings
+    placement: AddonPlacement
+    root_namespace: str
+    backends: Sequence[pulumi.Resource]
+    """The add-ons Kiali calls, so it starts after them."""
+
+
+class Kiali(pulumi.ComponentResource):
+    """Owns the `kiali-server` chart and its login-token signing key.
+
+    Left empty, the chart puts a fresh random key into its ConfigMap on every render, which would
+    roll Kiali and log everyone out on every update; the key is generated once instead, kept
+    secret in the stack's state, and handed to Kiali in a Secret.
+    """
+
+    def __init__(self, name: str, args: KialiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("servicemesh:observability:Kiali", name, None, opts)
+        settings = args.observability.kiali
+        endpoints = AddonEndpoints(namespace=args.placement.namespace)
+        # Kiali accepts signing keys of 16, 24 or 32 characters.
+        signing_key = pulumi.Output.secret(
+            random.RandomPassword(
+                f"{name}-signing-key", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            ).result
+        )
+        key_secret = k8s.core.v1.Secret(
+            f"{name}-signing-key-secret",
+            metadata={"name": KIALI_SIGNING_KEY_SECRET, "namespace": args.placement.namespace},
+            string_data={KIALI_SIGNING_KEY_KEY: signing_key},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.placement.after)),
+        )
+        install_addon_chart(
+            self,
+            f"{name}-chart",
+            placement=args.placement,
+            repository=settings.chart_repository,
+            version=settings.chart_version,
+            chart="kiali-server",
+            release_name=KIALI_SERVICE,
+            values=kiali_values(
+                settings,
+                observability=args.observability,
+                endpoints=endpoints,
+                root_namespace=args.root_namespace,
+                signing_key_secret=KIALI_SIGNING_KEY_SECRET,
+            ),
+            after=[*args.backends, key_secret],
+        )
+        self.requests = settings.resources.requested()
+        self.access = endpoints.port_forward(KIALI_SERVICE, KIALI_PORT, "/kiali")
+        self.register_outputs({"access": self.access})

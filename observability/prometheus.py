@@ -1,0 +1,41 @@
+"""`Prometheus`: the metrics store every dashboard of the mesh reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from observability.addon import AddonPlacement, install_addon_chart
+from observability.endpoints import PROMETHEUS_PORT, PROMETHEUS_SERVICE, AddonEndpoints
+from observability.values import CONFIG_RELOADER_RESOURCES, prometheus_values
+from settings.models import ObservabilitySettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrometheusArgs:
+    observability: ObservabilitySettings
+    placement: AddonPlacement
+
+
+class Prometheus(pulumi.ComponentResource):
+    """Owns the `prometheus` chart: the server only, scraping istiod, gateways and sidecars."""
+
+    def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("servicemesh:observability:Prometheus", name, None, opts)
+        settings = args.observability.prometheus
+        install_addon_chart(
+            self,
+            f"{name}-chart",
+            placement=args.placement,
+            repository=settings.chart_repository,
+            version=settings.chart_version,
+            chart="prometheus",
+            release_name=PROMETHEUS_SERVICE,
+            values=prometheus_values(args.observability),
+        )
+        self.requests = settings.resources.requested() + CONFIG_RELOADER_RESOURCES.requested()
+        self.access = AddonEndpoints(namespace=args.placement.namespace).port_forward(
+            PROMETHEUS_SERVICE, PROMETHEUS_PORT
+        )
+        self.register_outputs({"access": self.access})

@@ -1,0 +1,262 @@
+"""Helm values of the add-on charts, built from `ObservabilitySettings`.
+
+Every key set here exists in the pinned chart's `values.yaml` (a test checks them against the
+upstream reference), except the sections the charts pass through unchecked into the add-on's own
+config: Kiali's `external_services` and Jaeger's `userconfig`.
+
+The add-ons' pods are not injected (`sidecar.istio.io/inject: "false"`), as upstream does. They
+still see the mesh under STRICT mTLS: istiod merges each sidecar's and app's metrics on the
+plain-text port 15020 (`meshConfig.enablePrometheusMerge`) and annotates the pod with
+`prometheus.io/scrape|port|path`, which the Prometheus chart's `kubernetes-pods` job follows,
+so Prometheus scrapes istiod, the gateways and every sidecar without a client certificate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh.manifests import NOT_INJECTED_POD_LABELS
+from observability.endpoints import (
+    GRAFANA_PORT,
+    GRAFANA_SERVICE,
+    JAEGER_OTLP_GRPC_PORT,
+    JAEGER_OTLP_HTTP_PORT,
+    JAEGER_QUERY_GRPC_PORT,
+    JAEGER_QUERY_HTTP_PORT,
+    JAEGER_SERVICE,
+    KIALI_PORT,
+    KIALI_SERVICE,
+    PROMETHEUS_PORT,
+    PROMETHEUS_SERVICE,
+    AddonEndpoints,
+)
+from settings.models import (
+    ComputeQuantities,
+    GrafanaSettings,
+    JaegerSettings,
+    KialiSettings,
+    ObservabilitySettings,
+    OptionalComputeQuantities,
+    PersistenceSettings,
+    ResourceSettings,
+)
+
+# The Prometheus chart's config-reloader sidecar: small and fixed, but explicit like every container.
+CONFIG_RELOADER_RESOURCES = ResourceSettings(
+    requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(memory="64Mi")
+)
+# Keys of the Secrets that hold the add-ons' generated credentials.
+GRAFANA_ADMIN_USER_KEY = "admin-user"
+GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"
+KIALI_SIGNING_KEY_KEY = "signing-key"
+# Where Grafana loads the Istio dashboards from, and where Jaeger keeps badger data.
+ISTIO_DASHBOARD_PROVIDER = "istio"
+JAEGER_DATA_PATH = "/badger"
+JAEGER_DATA_VOLUME = "badger-data"
+JAEGER_STORE = "primary_store"
+# Istio publishes its Grafana dashboards with each release; Grafana downloads them at start.
+ISTIO_DASHBOARDS = {
+    "istio-mesh": "istio-mesh-dashboard.gen.json",
+    "istio-service": "istio-service-dashboard.json",
+    "istio-workload": "istio-workload-dashboard.json",
+    "istio-control-plane": "pilot-dashboard.gen.json",
+    "istio-performance": "istio-performance-dashboard.json",
+}
+
+
+def prometheus_values(observability: ObservabilitySettings) -> dict[str, Any]:
+    """The Prometheus server alone (no alertmanager, exporters or pushgateway), as `prometheus:9090`."""
+    prometheus = observability.prometheus
+    return {
+        "server": {
+            "fullnameOverride": PROMETHEUS_SERVICE,
+            "service": {"type": "ClusterIP", "servicePort": PROMETHEUS_PORT},
+            "retention": prometheus.retention,
+            "persistentVolume": _persistent_volume(prometheus.persistence),
+            "resources": prometheus.resources.as_manifest(),
+            "podLabels": dict(NOT_INJECTED_POD_LABELS),
+        },
+        "configmapReload": {"prometheus": {"resources": CONFIG_RELOADER_RESOURCES.as_manifest()}},
+        "alertmanager": {"enabled": False},
+        "kube-state-metrics": {"enabled": False},
+        "prometheus-node-exporter": {"enabled": False},
+        "prometheus-pushgateway": {"enabled": False},
+    }
+
+
+def _persistent_volume(persistence: PersistenceSettings | None) -> dict[str, Any]:
+    if persistence is None:
+        return {"enabled": False}
+    volume: dict[str, Any] = {"enabled": True, "size": persistence.size}
+    if persistence.storage_class:
+        volume["storageClass"] = persistence.storage_class
+    return volume
+
+
+def grafana_values(
+    grafana: GrafanaSettings, *, endpoints: AddonEndpoints, istio_version: str, admin_secret: str
+) -> dict[str, Any]:
+    """Grafana with Prometheus as its default data source and Istio's dashboards provisioned."""
+    persistence: dict[str, Any] = {"enabled": grafana.persistence is not None}
+    if grafana.persistence is not None:
+        persistence["size"] = grafana.persistence.size
+        if grafana.persistence.storage_class:
+            persistence["storageClassName"] = grafana.persistence.storage_class
+    return {
+        "admin": {
+            "existingSecret": admin_secret,
+            "userKey": GRAFANA_ADMIN_USER_KEY,
+            "passwordKey": GRAFANA_ADMIN_PASSWORD_KEY,
+        },
+        "service": {"type": "ClusterIP", "port": GRAFANA_PORT},
+        "resources": grafana.resources.as_manifest(),
+        "podLabels": dict(NOT_INJECTED_POD_LABELS),
+        "persistence": persistence,
+        # The chart's test pod is a Helm hook that Pulumi would never run.
+        "testFramework": {"enabled": False},
+        "datasources": {
+            "datasources.yaml": {
+                "apiVersion": 1,
+                "datasources": [
+                    {
+                        "name": "Prometheus",
+                        "type": "prometheus",
+                        "access": "proxy",
+                        "url": endpoints.prometheus_url,
+                        "isDefault": True,
+                    }
+                ],
+            }
+        },
+        "dashboardProviders": {
+            "dashboardproviders.yaml": {
+                "apiVersion": 1,
+                "providers": [
+                    {
+                        "name": ISTIO_DASHBOARD_PROVIDER,
+                        "orgId": 1,
+                        "folder": "Istio",
+                        "type": "file",
+                        "disableDeletion": True,
+                        "options": {"path": f"/var/lib/grafana/dashboards/{ISTIO_DASHBOARD_PROVIDER}"},
+                    }
+                ],
+            }
+        },
+        "dashboards": {
+            ISTIO_DASHBOARD_PROVIDER: {
+                name: {"url": istio_dashboard_url(file, istio_version)} for name, file in ISTIO_DASHBOARDS.items()
+            }
+        },
+    }
+
+
+def istio_dashboard_url(file: str, istio_version: str) -> str:
+    """A dashboard as Istio published it with this exact release."""
+    return f"https://raw.githubusercontent.com/istio/istio/{istio_version}/manifests/addons/dashboards/{file}"
+
+
+def kiali_values(
+    kiali: KialiSettings,
+    *,
+    observability: ObservabilitySettings,
+    endpoints: AddonEndpoints,
+    root_namespace: str,
+    signing_key_secret: str,
+) -> dict[str, Any]:
+    """Kiali wired to Prometheus, Grafana and Jaeger (its gRPC query port) by in-cluster URLs."""
+    auth: dict[str, Any] = {"strategy": kiali.auth_strategy}
+    if kiali.openid is not None:
+        auth["openid"] = {"issuer_uri": kiali.openid.issuer_uri, "client_id": kiali.openid.client_id}
+    grafana_access = endpoints.port_forward(GRAFANA_SERVICE, GRAFANA_PORT)
+    jaeger_access = endpoints.port_forward(JAEGER_SERVICE, JAEGER_QUERY_HTTP_PORT)
+    return {
+        "auth": auth,
+        # Read from a Secret, so the key is in neither the chart's values nor its ConfigMap.
+        "login_token": {"signing_key": f"secret:{signing_key_secret}:{KIALI_SIGNING_KEY_KEY}"},
+        "deployment": {
+            "instance_name": KIALI_SERVICE,
+            "service_type": "ClusterIP",
+            "resources": kiali.resources.as_manifest(),
+            "pod_labels": dict(NOT_INJECTED_POD_LABELS),
+        },
+        "server": {"port": KIALI_PORT},
+        "external_services": {
+            "istio": {"root_namespace": root_namespace},
+            "prometheus": {"url": endpoints.prometheus_url},
+            "grafana": {
+                "enabled": observability.grafana.enabled,
+                "internal_url": endpoints.grafana_url,
+                "external_url": grafana_access["url"],
+            },
+            "tracing": {
+                "enabled": observability.jaeger.enabled,
+                "provider": "jaeger",
+                "use_grpc": True,
+                "internal_url": endpoints.jaeger_query_grpc_url,
+                "external_url": jaeger_access["url"],
+            },
+        },
+    }
+
+
+def jaeger_values(jaeger: JaegerSettings, *, data_claim: str | None) -> dict[str, Any]:
+    """Jaeger v2 all-in-one: OTLP in, traces kept in memory or in badger on `data_claim`."""
+    deployment: dict[str, Any] = {
+        "replicas": 1,
+        "resources": jaeger.resources.as_manifest(),
+        "podLabels": dict(NOT_INJECTED_POD_LABELS),
+    }
+    if data_claim is not None:
+        deployment["extraVolumes"] = [{"name": JAEGER_DATA_VOLUME, "persistentVolumeClaim": {"claimName": data_claim}}]
+        deployment["extraVolumeMounts"] = [{"name": JAEGER_DATA_VOLUME, "mountPath": JAEGER_DATA_PATH}]
+    return {"fullnameOverride": JAEGER_SERVICE, "jaeger": deployment, "userconfig": jaeger_config(jaeger)}
+
+
+def jaeger_config(jaeger: JaegerSettings) -> dict[str, Any]:
+    """Jaeger's whole configuration: the chart replaces the built-in one with it, so every listener
+    binds all interfaces (the Service and the chart's probes reach the pod from outside)."""
+    if jaeger.storage == "badger":
+        backend: dict[str, Any] = {
+            "badger": {
+                "directories": {"keys": f"{JAEGER_DATA_PATH}/keys", "values": f"{JAEGER_DATA_PATH}/values"},
+                "ephemeral": False,
+                "ttl": {"spans": jaeger.retention},
+            }
+        }
+    else:
+        backend = {"memory": {"max_traces": jaeger.max_traces}}
+    return {
+        "service": {
+            "extensions": ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            "pipelines": {
+                "traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["jaeger_storage_exporter"]}
+            },
+            "telemetry": {
+                "resource": {"service.name": "jaeger"},
+                "metrics": {
+                    "level": "detailed",
+                    "readers": [{"pull": {"exporter": {"prometheus": {"host": "0.0.0.0", "port": 8888}}}}],
+                },
+            },
+        },
+        "extensions": {
+            "healthcheckv2": {"use_v2": True, "http": {"endpoint": "0.0.0.0:13133"}},
+            "jaeger_storage": {"backends": {JAEGER_STORE: backend}},
+            "jaeger_query": {
+                "storage": {"traces": JAEGER_STORE},
+                "grpc": {"endpoint": f"0.0.0.0:{JAEGER_QUERY_GRPC_PORT}"},
+                "http": {"endpoint": f"0.0.0.0:{JAEGER_QUERY_HTTP_PORT}"},
+            },
+        },
+        "receivers": {
+            "otlp": {
+                "protocols": {
+                    "grpc": {"endpoint": f"0.0.0.0:{JAEGER_OTLP_GRPC_PORT}"},
+                    "http": {"endpoint": f"0.0.0.0:{JAEGER_OTLP_HTTP_PORT}"},
+                }
+            }
+        },
+        "processors": {"batch": {}},
+        "exporters": {"jaeger_storage_exporter": {"trace_storage": JAEGER_STORE}},
+    }

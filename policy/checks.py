@@ -1,0 +1,365 @@
+"""The policies' rules as pure functions over plain resources: the pack and the tests share them.
+
+A resource check takes one resource's type token and props and returns the violation messages
+(empty when it complies); a stack check takes every resource of the stack and returns
+violations, each naming the resource it is about. Every message says what to change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from mesh.manifests import REVISION_LABEL, SIDECAR_INJECTION_LABEL, is_injected
+from policy.objects import (
+    DEPLOYMENT,
+    HELM_CHART_TYPES,
+    NAMESPACE,
+    POD_DISRUPTION_BUDGET,
+    SERVICE,
+    STATEFUL_SET,
+    WORKLOAD_TYPES,
+    containers_of,
+    is_peer_authentication,
+    labels_of,
+    lookup,
+    mapping_at,
+    name_of,
+    namespace_of,
+    pod_metadata_of,
+    pod_spec_of,
+)
+from settings.models import PinnedImage
+
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+AMBIENT_DATAPLANE_MODE = "ambient"
+# The gateway chart's pods start with `image: auto`; the injector's `gateway` template (named
+# by this pod annotation) replaces it with the proxy image of the istiod that injects it.
+INJECTION_TEMPLATE_ANNOTATION = "inject.istio.io/templates"
+INJECTED_IMAGE_PLACEHOLDER = "auto"
+
+WEAK_MTLS_MODES = frozenset({"PERMISSIVE", "DISABLE"})
+EXPOSED_SERVICE_TYPES = frozenset({"LoadBalancer", "NodePort"})
+# A Helm chart version pinned exactly: SemVer 2 (as Helm reads it, `v` prefix allowed), no range.
+_EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_LOCAL_CHART_PREFIXES = ("/", "./", "../", "file://")
+_PINNED_IMAGE = TypeAdapter(PinnedImage)
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as a policy sees it: type token, props (inputs), and the URN to report it by."""
+
+    type: str
+    props: Mapping[str, Any]
+    urn: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule; `urn` names the resource at fault, or is None for the stack as a whole."""
+
+    message: str
+    urn: str | None = None
+
+
+# mTLS
+
+
+def mesh_wide_mtls_violations(resources: Sequence[Resource], *, root_namespace: str) -> list[Violation]:
+    """Exactly one mesh-wide PeerAuthentication (root namespace, no selector), and it is STRICT."""
+    mesh_wide = [
+        resource
+        for resource in resources
+        if is_peer_authentication(resource.type)
+        and namespace_of(resource.props) == root_namespace
+        and not mapping_at(resource.props, "spec", "selector")
+    ]
+    if not mesh_wide:
+        return [
+            Violation(
+                f"no mesh-wide PeerAuthentication: add one without a selector in the root namespace "
+                f"'{root_namespace}' with spec.mtls.mode STRICT (or set this policy's rootNamespace to the "
+                "mesh's root namespace)"
+            )
+        ]
+    if len(mesh_wide) > 1:
+        names = ", ".join(sorted(name_of(resource.props) for resource in mesh_wide))
+        return [
+            Violation(
+                f"{len(mesh_wide)} mesh-wide PeerAuthentications in '{root_namespace}' ({names}): Istio applies only "
+                "the oldest, so which mode holds depends on creation order; keep exactly one, STRICT",
+                resource.urn,
+            )
+            for resource in mesh_wide
+        ]
+    (policy,) = mesh_wide
+    mode = lookup(policy.props, "spec", "mtls", "mode") or "UNSET"
+    if mode != "STRICT":
+        return [
+            Violation(
+                f"the mesh-wide PeerAuthentication '{name_of(policy.props)}' has mtls mode {mode}, so workloads "
+                "accept plaintext; set spec.mtls.mode to STRICT (servicemesh:mesh.mtlsMode)",
+                policy.urn,
+            )
+        ]
+    return []
+
+
+def peer_authentication_mode_violations(
+    resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
+) -> list[str]:
+    """No PeerAuthentication weakens mTLS (DISABLE or PERMISSIVE, also per port) outside the allowlist."""
+    if not is_peer_authentication(resource_type):
+        return []
+    namespace = namespace_of(props)
+    if namespace in allowed_namespaces:
+        return []
+    modes = {"spec.mtls.mode": lookup(props, "spec", "mtls", "mode")}
+    modes.update(
+        {
+            f"spec.portLevelMtls.{port}.mode": lookup(port_mtls, "mode")
+            for port, port_mtls in mapping_at(props, "spec", "portLevelMtls").items()
+        }
+    )
+    return [
+        f"PeerAuthentication '{name_of(props)}' in namespace '{namespace}' sets {field} {mode}, which accepts "
+        f"plaintext; use STRICT (or UNSET to inherit), or add '{namespace}' to this policy's allowedNamespaces "
+        "while it migrates"
+        for field, mode in modes.items()
+        if mode in WEAK_MTLS_MODES
+    ]
+
+
+# Helm charts
+
+
+def helm_chart_pin_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A Helm chart pins an exact version and names where it comes from."""
+    if resource_type not in HELM_CHART_TYPES or "chart" not in props:
+        # The engine does not pass a component's inputs to policies, so a real preview shows a
+        # `helm.sh/v4:Chart` without props (only its rendered objects): nothing to judge here.
+        return []
+    chart = str(lookup(props, "chart") or "")
+    version = str(lookup(props, "version") or "")
+    violations = []
+    if not _EXACT_CHART_VERSION.match(version):
+        found = f"version {version!r}" if version else "no version"
+        violations.append(
+            f"chart '{chart}' has {found}: pin one exact chart version such as 1.30.3 (no range, no latest), so "
+            "every preview installs what was reviewed"
+        )
+    if not _names_chart_source(chart, str(lookup(props, "repositoryOpts", "repo") or "")):
+        violations.append(
+            f"chart '{chart}' does not name its source: set repositoryOpts.repo to the chart's https:// "
+            "repository, or give the chart as an oci:// reference or a local path (/…, ./…, ../…); a bare or "
+            "'alias/name' chart resolves through the Helm configuration of whichever machine runs Pulumi"
+        )
+    return violations
+
+
+def _names_chart_source(chart: str, repository: str) -> bool:
+    return bool(repository) or chart.startswith(("oci://", *_LOCAL_CHART_PREFIXES))
+
+
+# Workloads
+
+
+def image_pin_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every container image is pinned by tag or digest, and the tag is not `latest`."""
+    pod_spec = pod_spec_of(resource_type, props)
+    if pod_spec is None:
+        return []
+    injected = INJECTION_TEMPLATE_ANNOTATION in mapping_at(pod_metadata_of(resource_type, props), "annotations")
+    violations = []
+    for container in containers_of(pod_spec):
+        image = str(lookup(container, "image") or "")
+        if injected and image == INJECTED_IMAGE_PLACEHOLDER:
+            continue
+        try:
+            _PINNED_IMAGE.validate_python(image)
+        except ValidationError as error:
+            reason = error.errors()[0]["ctx"]["error"]
+            violations.append(f"{_describe_container(resource_type, props, container)}: image {image!r} {reason}")
+    return violations
+
+
+def container_resource_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every container requests CPU and memory and has a memory limit."""
+    pod_spec = pod_spec_of(resource_type, props)
+    if pod_spec is None:
+        return []
+    violations = []
+    for container in containers_of(pod_spec):
+        missing = [
+            f"resources.{kind}.{resource}"
+            for kind, resource in (("requests", "cpu"), ("requests", "memory"), ("limits", "memory"))
+            if not lookup(container, "resources", kind, resource)
+        ]
+        if missing:
+            violations.append(
+                f"{_describe_container(resource_type, props, container)} sets no {', '.join(missing)}: requests let "
+                "the scheduler place the pod and a memory limit keeps a leak from starving its node"
+            )
+    return violations
+
+
+def is_enrolled(namespace_labels: Mapping[str, Any]) -> bool:
+    """Whether a namespace's labels put its pods in the mesh: ambient mode or sidecar injection."""
+    return namespace_labels.get(DATAPLANE_MODE_LABEL) == AMBIENT_DATAPLANE_MODE or is_injected(namespace_labels)
+
+
+def namespace_enrolment_violations(
+    resources: Sequence[Resource], *, exempt_namespaces: Collection[str]
+) -> list[Violation]:
+    """Every namespace that holds workloads is declared by the stack and labelled into the mesh."""
+    declared = {name_of(resource.props): resource for resource in resources if resource.type == NAMESPACE}
+    violations = []
+    for namespace, workloads in _workloads_by_namespace(resources).items():
+        if namespace in exempt_namespaces:
+            continue
+        names = ", ".join(sorted(_describe(workload.type, workload.props) for workload in workloads))
+        if namespace not in declared:
+            violations.append(
+                Violation(
+                    f"namespace '{namespace}' holds workloads ({names}) but the stack does not declare it, so nothing "
+                    "shows it is in the mesh: enrol it (servicemesh:mesh.injectedNamespaces or an app's namespace), "
+                    "or add it to this policy's exemptNamespaces",
+                    workloads[0].urn,
+                )
+            )
+        elif not is_enrolled(labels_of(declared[namespace].props)):
+            violations.append(
+                Violation(
+                    f"namespace '{namespace}' holds workloads ({names}) but is not labelled into the mesh: label it "
+                    f"{_injection_label_choices()}, or add it to this policy's exemptNamespaces",
+                    declared[namespace].urn,
+                )
+            )
+    return violations
+
+
+def _workloads_by_namespace(resources: Sequence[Resource]) -> dict[str, list[Resource]]:
+    by_namespace: dict[str, list[Resource]] = {}
+    for resource in resources:
+        if resource.type in WORKLOAD_TYPES:
+            by_namespace.setdefault(namespace_of(resource.props), []).append(resource)
+    return by_namespace
+
+
+def _injection_label_choices() -> str:
+    return (
+        f"{SIDECAR_INJECTION_LABEL}=enabled, {REVISION_LABEL}=<revision or tag> or "
+        f"{DATAPLANE_MODE_LABEL}={AMBIENT_DATAPLANE_MODE}"
+    )
+
+
+def disruption_budget_advisories(resources: Sequence[Resource]) -> list[Violation]:
+    """Every Deployment or StatefulSet of more than one replica has a PodDisruptionBudget selecting its pods."""
+    budgets = [resource.props for resource in resources if resource.type == POD_DISRUPTION_BUDGET]
+    return [
+        Violation(
+            f"{_describe(resource.type, resource.props)} runs {_replicas(resource.props)} replicas without a "
+            "PodDisruptionBudget: a node drain may evict them all at once; add one with minAvailable: 1 selecting "
+            "its pod labels",
+            resource.urn,
+        )
+        for resource in resources
+        if resource.type in (DEPLOYMENT, STATEFUL_SET)
+        and _replicas(resource.props) > 1
+        and not any(_budget_selects(budget, resource) for budget in budgets)
+    ]
+
+
+def _replicas(props: Mapping[str, Any]) -> int:
+    # Numbers reach the pack through protobuf Struct values, as floats.
+    replicas = lookup(props, "spec", "replicas")
+    return int(replicas) if isinstance(replicas, int | float) else 1
+
+
+def _budget_selects(budget: Mapping[str, Any], workload: Resource) -> bool:
+    selector = mapping_at(budget, "spec", "selector", "matchLabels")
+    pod_labels = mapping_at(pod_metadata_of(workload.type, workload.props), "labels")
+    return (
+        namespace_of(budget) == namespace_of(workload.props)
+        and bool(selector)
+        and all(pod_labels.get(label) == value for label, value in selector.items())
+    )
+
+
+# Add-on dashboards
+
+
+def dashboard_exposure_violations(
+    resource_type: str, props: Mapping[str, Any], *, dashboard_names: Collection[str]
+) -> list[str]:
+    """No add-on dashboard Service, or Helm value of an add-on chart, is a LoadBalancer or NodePort.
+
+    A Service is a dashboard's when its `app.kubernetes.io/name` or `app` label is one of
+    `dashboard_names`, or its name is one of them or starts with one and a dash (`grafana`,
+    `prometheus-server`). A chart is an add-on's when its name contains one of them
+    (`kiali-server`, `kube-prometheus-stack`); in its values, any `type` under a key ending in
+    `service`, and any `service_type` or `serviceType`, counts as a Service type.
+    """
+    if resource_type == SERVICE and _is_dashboard_service(props, dashboard_names):
+        service_type = lookup(props, "spec", "type")
+        if service_type in EXPOSED_SERVICE_TYPES:
+            return [
+                f"{_describe(resource_type, props)} is a {service_type}, which exposes an add-on dashboard outside "
+                "the cluster in prod: make it ClusterIP and reach it with kubectl port-forward, or through the "
+                "ingress gateway behind authentication"
+            ]
+    if resource_type in HELM_CHART_TYPES and _is_dashboard_chart(str(lookup(props, "chart") or ""), dashboard_names):
+        return [
+            f"chart '{lookup(props, 'chart')}' sets values.{path} = {service_type}, which exposes an add-on dashboard "
+            "outside the cluster in prod: set it to ClusterIP (or leave the chart's default) and use kubectl "
+            "port-forward, or the ingress gateway behind authentication"
+            for path, service_type in _service_types_in_values(mapping_at(props, "values"))
+            if service_type in EXPOSED_SERVICE_TYPES
+        ]
+    return []
+
+
+def _is_dashboard_service(props: Mapping[str, Any], dashboard_names: Collection[str]) -> bool:
+    labels = labels_of(props)
+    name = name_of(props)
+    return (
+        labels.get("app.kubernetes.io/name") in dashboard_names
+        or labels.get("app") in dashboard_names
+        or any(name == dashboard or name.startswith(f"{dashboard}-") for dashboard in dashboard_names)
+    )
+
+
+def _is_dashboard_chart(chart: str, dashboard_names: Collection[str]) -> bool:
+    chart_name = chart.rstrip("/").rsplit("/", 1)[-1]
+    return any(dashboard in chart_name for dashboard in dashboard_names)
+
+
+def _service_types_in_values(values: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, value) of every Service type a chart's values set, at any depth."""
+    for key, value in values.items():
+        key_path = f"{path}.{key}" if path else str(key)
+        if isinstance(value, Mapping):
+            if str(key).lower().endswith("service") and "type" in value:
+                yield f"{key_path}.type", value["type"]
+            yield from _service_types_in_values(value, key_path)
+        elif str(key) in ("service_type", "serviceType"):
+            yield key_path, value
+        elif isinstance(value, Sequence) and not isinstance(value, str):
+            for index, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    yield from _service_types_in_values(item, f"{key_path}[{index}]")
+
+
+def _describe(resource_type: str, props: Mapping[str, Any]) -> str:
+    """`Kind namespace/name`, as a person would look the object up with kubectl."""
+    return f"{resource_type.rsplit(':', 1)[-1]} {namespace_of(props)}/{name_of(props)}"
+
+
+def _describe_container(resource_type: str, props: Mapping[str, Any], container: Mapping[str, Any]) -> str:
+    return f"{_describe(resource_type, props)} container '{lookup(container, 'name')}'"

@@ -1,0 +1,97 @@
+"""Reading Kubernetes objects as policies see them: a type token and plain props.
+
+Under `pulumi preview` the props are read-only mappings and sequences (the policy SDK wraps
+them to detect values unknown during preview), under the tests plain dicts and lists; every
+accessor here works on both and never assumes a field is present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SERVICE = "kubernetes:core/v1:Service"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
+POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
+HELM_CHART_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"})
+PEER_AUTHENTICATION_GROUP = "security.istio.io"
+
+# Kubernetes puts a namespaced object without `metadata.namespace` into the client's default
+# namespace, which is `default` unless the provider is configured otherwise.
+DEFAULT_NAMESPACE = "default"
+
+_POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    DEPLOYMENT: ("spec", "template", "spec"),
+    STATEFUL_SET: ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "kubernetes:core/v1:Pod": ("spec",),
+}
+WORKLOAD_TYPES = frozenset(_POD_SPEC_PATHS)
+"""Resource types that run containers: the kinds whose pod spec the workload policies read."""
+
+
+def lookup(props: Mapping[str, Any], *path: str) -> Any:
+    """The value at `path` in nested mappings, or None where any part is missing."""
+    node: Any = props
+    for key in path:
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def mapping_at(props: Mapping[str, Any], *path: str) -> Mapping[str, Any]:
+    """The mapping at `path`, or an empty one."""
+    value = lookup(props, *path)
+    return value if isinstance(value, Mapping) else {}
+
+
+def items_at(props: Mapping[str, Any], *path: str) -> list[Any]:
+    """The list at `path`, or an empty one."""
+    value = lookup(props, *path)
+    return list(value) if isinstance(value, Sequence) and not isinstance(value, str) else []
+
+
+def name_of(props: Mapping[str, Any]) -> str:
+    return str(lookup(props, "metadata", "name") or "")
+
+
+def namespace_of(props: Mapping[str, Any]) -> str:
+    return str(lookup(props, "metadata", "namespace") or DEFAULT_NAMESPACE)
+
+
+def labels_of(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping_at(props, "metadata", "labels")
+
+
+def is_kind(resource_type: str, group: str, kind: str) -> bool:
+    """Whether a type token `kubernetes:<group>/<version>:<Kind>` is `kind` of `group`, any version."""
+    package, _, rest = resource_type.partition(":")
+    api_version, _, type_kind = rest.partition(":")
+    return package == "kubernetes" and api_version.split("/")[0] == group and type_kind == kind
+
+
+def is_peer_authentication(resource_type: str) -> bool:
+    return is_kind(resource_type, PEER_AUTHENTICATION_GROUP, "PeerAuthentication")
+
+
+def pod_spec_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The pod spec of a workload, or None for any other resource."""
+    path = _POD_SPEC_PATHS.get(resource_type)
+    return None if path is None else mapping_at(props, *path)
+
+
+def pod_metadata_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The metadata of a workload's pods: its pod template's, or a Pod's own."""
+    path = _POD_SPEC_PATHS.get(resource_type)
+    return {} if path is None else mapping_at(props, *path[:-1], "metadata")
+
+
+def containers_of(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every container and init container of a pod spec."""
+    for field in ("initContainers", "containers"):
+        yield from (container for container in items_at(pod_spec, field) if isinstance(container, Mapping))

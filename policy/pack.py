@@ -1,0 +1,212 @@
+"""The pack's policies: each rule of `policy.checks` wired into a CrossGuard policy with its
+enforcement level and configuration schema.
+
+Configuration comes from the policy pack config (`pulumi preview --policy-pack policy
+--policy-pack-config <file>`); every property has a default, applied here too so that a
+policy validated outside the CLI behaves the same. The stack's environment, which the
+dashboard policy needs, is the stack config `servicemesh:environment`: the engine hands a
+policy pack the stack's config as it hands it to the program.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from policy.checks import (
+    Resource,
+    Violation,
+    container_resource_violations,
+    dashboard_exposure_violations,
+    disruption_budget_advisories,
+    helm_chart_pin_violations,
+    image_pin_violations,
+    mesh_wide_mtls_violations,
+    namespace_enrolment_violations,
+    peer_authentication_mode_violations,
+)
+from settings import NAMESPACE, GatewaySettings, MeshSettings
+
+PACK_NAME = "servicemesh-guardrails"
+MESH_NAMESPACE = MeshSettings.model_fields["namespace"].default
+GATEWAY_NAMESPACE = GatewaySettings.model_fields["namespace"].default
+
+_NAMESPACE_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+
+ROOT_NAMESPACE_SCHEMA = PolicyConfigSchema(
+    properties={
+        "rootNamespace": {
+            "type": "string",
+            "default": MESH_NAMESPACE,
+            "description": "The mesh's root namespace (servicemesh:mesh.namespace).",
+        }
+    }
+)
+PEER_AUTHENTICATION_SCHEMA = PolicyConfigSchema(
+    properties={
+        "allowedNamespaces": {
+            **_NAMESPACE_LIST,
+            "default": [],
+            "description": "Namespaces whose PeerAuthentications may set PERMISSIVE or DISABLE (while migrating).",
+        }
+    }
+)
+ENROLMENT_SCHEMA = PolicyConfigSchema(
+    properties={
+        "exemptNamespaces": {
+            **_NAMESPACE_LIST,
+            "default": [MESH_NAMESPACE, GATEWAY_NAMESPACE, "kube-system"],
+            "description": "Namespaces whose workloads need not be in the mesh: the mesh's own and the add-ons'.",
+        }
+    }
+)
+DASHBOARD_SCHEMA = PolicyConfigSchema(
+    properties={
+        "prodEnvironments": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["prod"],
+            "description": "Values of servicemesh:environment (or stack names, for stacks without it) that are prod.",
+        },
+        "dashboardNames": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["kiali", "grafana", "prometheus", "jaeger"],
+            "description": "Names that identify an add-on dashboard's Services (by label or name) and Helm charts.",
+        },
+    }
+)
+
+
+def policy_config(args: ResourceValidationArgs | StackValidationArgs, schema: PolicyConfigSchema) -> dict[str, Any]:
+    """The policy's configuration: what the pack config sets, over the schema's defaults."""
+    defaults = {key: spec["default"] for key, spec in schema.properties.items() if "default" in spec}
+    return {**defaults, **args.get_config()}
+
+
+def stack_environment() -> str:
+    """The environment of the stack under preview: its `servicemesh:environment` config, else its name."""
+    return pulumi.Config(NAMESPACE).get("environment") or pulumi.get_stack()
+
+
+def stack_resources(args: StackValidationArgs) -> list[Resource]:
+    return [Resource(item.resource_type, item.props, item.urn, item.name) for item in args.resources]
+
+
+def _report(violations: Iterable[str | Violation], report_violation: ReportViolation) -> None:
+    for violation in violations:
+        if isinstance(violation, Violation):
+            report_violation(violation.message, violation.urn)
+        else:
+            report_violation(violation, None)
+
+
+def _validate_mesh_wide_mtls(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    root_namespace = policy_config(args, ROOT_NAMESPACE_SCHEMA)["rootNamespace"]
+    _report(mesh_wide_mtls_violations(stack_resources(args), root_namespace=root_namespace), report_violation)
+
+
+def _validate_peer_authentication_modes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    allowed = policy_config(args, PEER_AUTHENTICATION_SCHEMA)["allowedNamespaces"]
+    _report(
+        peer_authentication_mode_violations(args.resource_type, args.props, allowed_namespaces=allowed),
+        report_violation,
+    )
+
+
+def _validate_helm_charts(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _report(helm_chart_pin_violations(args.resource_type, args.props), report_violation)
+
+
+def _validate_images(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _report(image_pin_violations(args.resource_type, args.props), report_violation)
+
+
+def _validate_container_resources(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _report(container_resource_violations(args.resource_type, args.props), report_violation)
+
+
+def _validate_namespace_enrolment(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    exempt = policy_config(args, ENROLMENT_SCHEMA)["exemptNamespaces"]
+    _report(namespace_enrolment_violations(stack_resources(args), exempt_namespaces=exempt), report_violation)
+
+
+def _validate_dashboard_exposure(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    config = policy_config(args, DASHBOARD_SCHEMA)
+    if stack_environment() in config["prodEnvironments"]:
+        violations = dashboard_exposure_violations(
+            args.resource_type, args.props, dashboard_names=config["dashboardNames"]
+        )
+        _report(violations, report_violation)
+
+
+def _validate_disruption_budgets(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    _report(disruption_budget_advisories(stack_resources(args)), report_violation)
+
+
+POLICIES: list[Policy] = [
+    StackValidationPolicy(
+        name="mesh-mtls-strict",
+        description="The stack has exactly one mesh-wide PeerAuthentication, in the root namespace, and it is STRICT.",
+        validate=_validate_mesh_wide_mtls,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=ROOT_NAMESPACE_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="peer-authentication-no-plaintext",
+        description="No PeerAuthentication sets PERMISSIVE or DISABLE outside the allowed namespaces.",
+        validate=_validate_peer_authentication_modes,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PEER_AUTHENTICATION_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="helm-chart-pinned",
+        description="Every Helm chart pins an exact version and names its repository.",
+        validate=_validate_helm_charts,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-image-pinned",
+        description="No container image is untagged or tagged `latest`.",
+        validate=_validate_images,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="container-resources-set",
+        description="Every container requests CPU and memory and has a memory limit.",
+        validate=_validate_container_resources,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="workload-namespace-in-mesh",
+        description="Every namespace that holds workloads is labelled into the mesh, except exempt namespaces.",
+        validate=_validate_namespace_enrolment,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=ENROLMENT_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="dashboard-not-exposed-in-prod",
+        description="In prod, no add-on dashboard (Kiali, Grafana, Prometheus, Jaeger) is a LoadBalancer or NodePort.",
+        validate=_validate_dashboard_exposure,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=DASHBOARD_SCHEMA,
+    ),
+    StackValidationPolicy(
+        name="replicated-workload-has-disruption-budget",
+        description="Every Deployment or StatefulSet of more than one replica has a PodDisruptionBudget.",
+        validate=_validate_disruption_budgets,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+]

@@ -1,0 +1,122 @@
+"""The pack started the way `pulumi preview --policy-pack policy` starts it, and asked over gRPC.
+
+Pulumi runs `python -m pulumi.policy <engine> .` in the pack's directory with the stack's config
+in `PULUMI_CONFIG`, then calls the analyzer: these tests do the same, so they cover what the unit
+tests cannot (the entry point and its imports, config schemas as the CLI receives them, props as
+protobuf values) without the Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from stack_harness import PROJECT_ROOT, run_stack, stack_config
+
+POLICY_DIRECTORY = PROJECT_ROOT / "policy"
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    environment = {
+        **os.environ,
+        "PULUMI_CONFIG": json.dumps(stack_config("prod")),
+        "PULUMI_PROJECT": "servicemesh",
+        "PULUMI_STACK": "prod",
+        "PULUMI_DRY_RUN": "true",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
+        cwd=POLICY_DIRECTORY,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = process.stdout.readline().strip()
+        assert port.isdigit(), f"the pack did not start: {process.stderr.read() if process.poll() is not None else ''}"
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            yield analyzer_pb2_grpc.AnalyzerStub(channel)
+    finally:
+        process.kill()
+        process.wait()
+
+
+def analyzer_resource(resource_type, name, props):
+    """A resource as the engine sends it to an analyzer: props as a protobuf Struct (numbers become floats)."""
+    properties = struct_pb2.Struct()
+    json_format.ParseDict(props, properties)
+    urn = f"urn:pulumi:prod::servicemesh::{resource_type}::{name}"
+    return analyzer_pb2.AnalyzerResource(type=resource_type, name=name, urn=urn, properties=properties)
+
+
+def analyze_request(resource_type, name, props):
+    resource = analyzer_resource(resource_type, name, props)
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource.type, name=resource.name, urn=resource.urn, properties=resource.properties
+    )
+
+
+def reported(response):
+    return sorted((diagnostic.policyName, diagnostic.enforcementLevel) for diagnostic in response.diagnostics)
+
+
+def test_the_pack_announces_its_policies_with_their_config_schemas(analyzer):
+    info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
+
+    assert info.name == "servicemesh-guardrails"
+    assert len(info.policies) == 8
+    schemas = {policy.name: json_format.MessageToDict(policy.configSchema.properties) for policy in info.policies}
+    assert schemas["workload-namespace-in-mesh"]["exemptNamespaces"]["default"] == [
+        "istio-system",
+        "istio-ingress",
+        "kube-system",
+    ]
+    assert schemas["dashboard-not-exposed-in-prod"]["prodEnvironments"]["default"] == ["prod"]
+
+
+def test_a_resource_is_judged_by_every_resource_policy(analyzer):
+    deployment = run_stack("prod").named("app-httpbin-deployment").inputs
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    container["image"] = "docker.io/mccutchen/go-httpbin:latest"
+
+    response = analyzer.Analyze(analyze_request("kubernetes:apps/v1:Deployment", "app", deployment))
+
+    assert reported(response) == [("container-image-pinned", analyzer_pb2.MANDATORY)]
+
+
+def test_the_stack_environment_reaches_the_pack_through_the_stack_config(analyzer):
+    kiali = {
+        "kind": "Service",
+        "metadata": {"name": "kiali", "namespace": "istio-system"},
+        "spec": {"type": "NodePort"},
+    }
+
+    response = analyzer.Analyze(analyze_request("kubernetes:core/v1:Service", "kiali", kiali))
+
+    assert reported(response) == [("dashboard-not-exposed-in-prod", analyzer_pb2.MANDATORY)]
+
+
+def test_the_stack_policies_judge_the_real_prod_stack_and_a_broken_copy(analyzer):
+    resources = run_stack("prod").resources
+    compliant = [analyzer_resource(resource.type, resource.name, resource.inputs) for resource in resources]
+    broken = []
+    for resource in resources:
+        if resource.name == "app-httpbin-pdb":
+            continue
+        if resource.name == "istio-mesh-mtls":
+            resource.inputs["spec"]["mtls"]["mode"] = "PERMISSIVE"
+        broken.append(analyzer_resource(resource.type, resource.name, resource.inputs))
+
+    assert reported(analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=compliant))) == []
+    assert reported(analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=broken))) == [
+        ("mesh-mtls-strict", analyzer_pb2.MANDATORY),
+        ("replicated-workload-has-disruption-budget", analyzer_pb2.ADVISORY),
+    ]
