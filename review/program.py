@@ -63,6 +63,7 @@ class StackRun:
     resources: list[RegisteredResource]
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: frozenset[str] = frozenset()
+    stack_transforms: tuple[Callable[..., Any], ...] = ()
     error: BaseException | None = None
 
     def named(self, name: str) -> RegisteredResource:
@@ -165,6 +166,7 @@ def _run_program(config: dict[str, str], stack: str, program: Path) -> StackRun:
         resources=monitor.registered,
         outputs={key: _sync_await(output.future()) for key, output in exports.items()},
         secret_outputs=frozenset(key for key, output in exports.items() if _sync_await(output.is_secret())),
+        stack_transforms=tuple(monitor.get_registered_transforms()),
     )
 
 

@@ -179,6 +179,8 @@ def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     if settings.environment != "prod":
         return
     mesh = settings.mesh
+    if settings.cluster.api_server_only:
+        yield ConfigProblem(f"{NAMESPACE}:cluster.apiServerOnly", "is for node-less test clusters, never prod", True)
     if mesh.mtls_mode != "STRICT":
         yield ConfigProblem(
             f"{NAMESPACE}:mesh.mtlsMode",

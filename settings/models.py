@@ -511,8 +511,17 @@ class ObservabilitySettings(Settings):
     jaeger: JaegerSettings = Field(default_factory=JaegerSettings, description="Jaeger (v2).")
 
 
+class ClusterSettings(Settings):
+    api_server_only: bool = Field(
+        default=False,
+        description="The cluster is a bare API server without nodes (the end-to-end tests): nothing waits for "
+        "pods to become ready. Never on a real cluster; refused in prod.",
+    )
+
+
 class StackSettings(Settings):
     environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The target cluster.")
     helm: HelmSettings = Field(default_factory=HelmSettings, description="How every chart is installed.")
     mesh: MeshSettings = Field(default_factory=MeshSettings, description="The Istio mesh.")
     apps: tuple[AppSettings, ...] = Field(default=(), description="Workloads deployed into the mesh.")

@@ -1,0 +1,54 @@
+"""The switch for node-less API servers: off in every real stack, refused in prod, and when on it
+stops every readiness wait (objects and charts) and nothing else."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+from stack_harness import run_program, run_stack, stack_config
+
+from cluster import skip_readiness_waits
+from settings import ConfigError
+
+API_SERVER_ONLY = {"servicemesh:cluster.apiServerOnly": True}
+
+
+def transform(type_, props, custom=True):
+    return skip_readiness_waits(pulumi.ResourceTransformArgs(custom, type_, "object", props, pulumi.ResourceOptions()))
+
+
+def test_real_stacks_keep_every_readiness_wait(any_stack):
+    assert any_stack.stack_transforms == ()
+
+
+def test_the_switch_registers_the_transform_for_the_whole_stack():
+    assert run_stack("dev", API_SERVER_ONLY).stack_transforms == (skip_readiness_waits,)
+
+
+def test_prod_refuses_the_switch():
+    run = run_program(stack_config("prod", API_SERVER_ONLY), stack="prod")
+
+    assert isinstance(run.error, ConfigError)
+    assert [problem.key for problem in run.error.problems] == ["servicemesh:cluster.apiServerOnly"]
+
+
+def test_objects_are_annotated_and_keep_their_own_annotations():
+    result = transform(
+        "kubernetes:apps/v1:Deployment", {"metadata": {"name": "app", "annotations": {"team": "a"}}, "spec": {}}
+    )
+
+    assert result.props["metadata"] == {
+        "name": "app",
+        "annotations": {"team": "a", "pulumi.com/skipAwait": "true"},
+    }
+    assert result.props["spec"] == {}
+
+
+@pytest.mark.parametrize("type_", ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"])
+def test_charts_skip_their_waits(type_):
+    assert transform(type_, {"chart": "istiod"}, custom=False).props == {"chart": "istiod", "skipAwait": True}
+
+
+def test_other_resources_are_left_alone():
+    assert transform("random:index/randomPassword:RandomPassword", {"length": 24}) is None
+    assert transform("servicemesh:mesh:IstioMesh", {}, custom=False) is None
