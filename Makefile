@@ -10,7 +10,7 @@ export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 export PULUMI_CONFIG_PASSPHRASE ?=
 export PULUMI_SKIP_UPDATE_CHECK ?= true
 
-.PHONY: up preview test reference snapshots engine clean
+.PHONY: up preview test e2e reference snapshots engine clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+# The real engine: builds the Pulumi CLI, providers and a local control plane from Go modules when
+# missing (tools/engine/build), then runs the engine smoke test and the end-to-end suite.
+e2e: $(VENV)/.installed engine
+	$(VENV)/bin/python -m pytest -m "engine or e2e" tests/engine tests/e2e
 
 snapshots: $(VENV)/.installed
 	$(VENV)/bin/python -m review snapshot --update

@@ -3,11 +3,11 @@
 import pulumi
 
 from apps import MeshApp, MeshAppArgs
-from cluster import skip_readiness_waits
 from mesh import InjectedNamespace, InjectedNamespaceArgs, IstioMesh, IstioMeshArgs
 from observability import Observability, ObservabilityArgs, tracing_extension_providers
 from settings import load_settings, read_pulumi_config
 from settings.quantities import Requests
+from target_cluster import skip_readiness_waits
 
 settings = load_settings(read_pulumi_config())
 if settings.cluster.api_server_only:

@@ -22,6 +22,7 @@ from apps.manifests import (
     traffic_client_deployment_spec,
 )
 from mesh import InjectedNamespace, MeshAttachment
+from mesh.custom_resource import custom_resource
 from settings.models import AppSettings
 
 
@@ -89,11 +90,4 @@ class MeshApp(pulumi.ComponentResource):
         )
 
     def _custom_resource(self, resource_name: str, manifest: dict[str, Any]) -> None:
-        k8s.apiextensions.CustomResource(
-            resource_name,
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=self._child_opts,
-        )
+        custom_resource(resource_name, manifest, self._child_opts)

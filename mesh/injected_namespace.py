@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh.attachment import MeshAttachment
+from mesh.custom_resource import custom_resource
 from mesh.manifests import allow_nothing_policy
 
 
@@ -36,14 +37,10 @@ class InjectedNamespace(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.mesh.control_plane)),
         )
         if args.default_deny:
-            policy = allow_nothing_policy(namespace=args.name)
-            k8s.apiextensions.CustomResource(
+            custom_resource(
                 f"{name}-allow-nothing",
-                api_version=policy["apiVersion"],
-                kind=policy["kind"],
-                metadata=policy["metadata"],
-                spec=policy["spec"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+                allow_nothing_policy(namespace=args.name),
+                pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
             )
         self.name = self.namespace.metadata.name
         self.register_outputs({"name": self.name})

@@ -11,6 +11,7 @@ import pulumi_kubernetes as k8s
 
 from mesh.attachment import MeshAttachment
 from mesh.charts import ChartSource, install_chart
+from mesh.custom_resource import custom_resource
 from mesh.manifests import (
     SIDECAR_POD_SECURITY_LABELS,
     gateway_access_hint,
@@ -108,14 +109,10 @@ class IstioMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[gateway_namespace, gateway_injector]),
         )
         # Needs the CRD from base, and istiod serving the validating webhook (failurePolicy Fail).
-        peer_authentication = mesh_wide_peer_authentication(root_namespace=mesh.namespace, mode=mesh.mtls_mode)
-        self.peer_authentication = k8s.apiextensions.CustomResource(
+        self.peer_authentication = custom_resource(
             f"{name}-mesh-mtls",
-            api_version=peer_authentication["apiVersion"],
-            kind=peer_authentication["kind"],
-            metadata=peer_authentication["metadata"],
-            spec=peer_authentication["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
+            mesh_wide_peer_authentication(root_namespace=mesh.namespace, mode=mesh.mtls_mode),
+            pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
         )
 
         self.attachment = MeshAttachment(

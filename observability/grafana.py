@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 
-from observability.addon import AddonPlacement, install_addon_chart
+from observability.addon import AddonPlacement, generated_secret, install_addon_chart
 from observability.endpoints import GRAFANA_PORT, GRAFANA_SERVICE, AddonEndpoints
 from observability.values import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, grafana_values
 from settings.models import ObservabilitySettings
@@ -35,17 +33,14 @@ class Grafana(pulumi.ComponentResource):
         super().__init__("servicemesh:observability:Grafana", name, None, opts)
         settings = args.observability.grafana
         endpoints = AddonEndpoints(namespace=args.placement.namespace)
-        # Secret explicitly: the random provider marks `result` secret only in the engine's state.
-        password = pulumi.Output.secret(
-            random.RandomPassword(
-                f"{name}-admin-password", length=24, special=False, opts=pulumi.ResourceOptions(parent=self)
-            ).result
-        )
-        credentials = k8s.core.v1.Secret(
+        credentials = generated_secret(
+            self,
             f"{name}-admin",
-            metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": args.placement.namespace},
-            string_data={GRAFANA_ADMIN_USER_KEY: settings.admin_user, GRAFANA_ADMIN_PASSWORD_KEY: password},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.placement.after)),
+            placement=args.placement,
+            secret_name=GRAFANA_ADMIN_SECRET,
+            key=GRAFANA_ADMIN_PASSWORD_KEY,
+            length=24,
+            other_data={GRAFANA_ADMIN_USER_KEY: settings.admin_user},
         )
         install_addon_chart(
             self,
@@ -58,10 +53,10 @@ class Grafana(pulumi.ComponentResource):
             values=grafana_values(
                 settings, endpoints=endpoints, istio_version=args.istio_version, admin_secret=GRAFANA_ADMIN_SECRET
             ),
-            after=[args.prometheus, credentials],
+            after=[args.prometheus, credentials.secret],
         )
         self.requests = settings.resources.requested()
         self.admin_user = settings.admin_user
-        self.admin_password = password
+        self.admin_password = credentials.value
         self.access = endpoints.port_forward(GRAFANA_SERVICE, GRAFANA_PORT)
         self.register_outputs({"access": self.access, "adminPassword": self.admin_password})

@@ -6,10 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_kubernetes as k8s
-import pulumi_random as random
 
-from observability.addon import AddonPlacement, install_addon_chart
+from observability.addon import AddonPlacement, generated_secret, install_addon_chart
 from observability.endpoints import KIALI_PORT, KIALI_SERVICE, AddonEndpoints
 from observability.values import KIALI_SIGNING_KEY_KEY, kiali_values
 from settings.models import ObservabilitySettings
@@ -39,16 +37,13 @@ class Kiali(pulumi.ComponentResource):
         settings = args.observability.kiali
         endpoints = AddonEndpoints(namespace=args.placement.namespace)
         # Kiali accepts signing keys of 16, 24 or 32 characters.
-        signing_key = pulumi.Output.secret(
-            random.RandomPassword(
-                f"{name}-signing-key", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
-            ).result
-        )
-        key_secret = k8s.core.v1.Secret(
-            f"{name}-signing-key-secret",
-            metadata={"name": KIALI_SIGNING_KEY_SECRET, "namespace": args.placement.namespace},
-            string_data={KIALI_SIGNING_KEY_KEY: signing_key},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.placement.after)),
+        signing_key = generated_secret(
+            self,
+            f"{name}-signing-key",
+            placement=args.placement,
+            secret_name=KIALI_SIGNING_KEY_SECRET,
+            key=KIALI_SIGNING_KEY_KEY,
+            length=32,
         )
         install_addon_chart(
             self,
@@ -65,7 +60,7 @@ class Kiali(pulumi.ComponentResource):
                 root_namespace=args.root_namespace,
                 signing_key_secret=KIALI_SIGNING_KEY_SECRET,
             ),
-            after=[*args.backends, key_secret],
+            after=[*args.backends, signing_key.secret],
         )
         self.requests = settings.resources.requested()
         self.access = endpoints.port_forward(KIALI_SERVICE, KIALI_PORT, "/kiali")

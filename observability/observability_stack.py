@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh import MeshAttachment
+from mesh.custom_resource import custom_resource
 from observability.addon import AddonPlacement
 from observability.grafana import Grafana, GrafanaArgs
 from observability.jaeger import Jaeger, JaegerArgs
@@ -81,16 +82,12 @@ class Observability(pulumi.ComponentResource):
                 child,
             )
 
-        telemetry = mesh_telemetry(
-            root_namespace=args.mesh.root_namespace, observability=settings, access_logging=args.access_logging
-        )
-        k8s.apiextensions.CustomResource(
+        custom_resource(
             f"{name}-mesh-telemetry",
-            api_version=telemetry["apiVersion"],
-            kind=telemetry["kind"],
-            metadata=telemetry["metadata"],
-            spec=telemetry["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*after, *([jaeger] if jaeger else [])]),
+            mesh_telemetry(
+                root_namespace=args.mesh.root_namespace, observability=settings, access_logging=args.access_logging
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[*after, *([jaeger] if jaeger else [])]),
         )
 
         addons: dict[str, Any] = {"prometheus": prometheus, "grafana": grafana, "kiali": kiali, "jaeger": jaeger}

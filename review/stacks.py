@@ -87,8 +87,8 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     return copy.deepcopy(config or {})
 
 
-def engine_config(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Stack config as the engine hands it to the program (structured values as JSON text).
+def with_overrides(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A copy of stack config with `overrides` applied.
 
     Overrides map a dotted key (`servicemesh:mesh.istiod.replicas`) to a new value, or to
     `DELETE` to remove the key.
@@ -96,7 +96,15 @@ def engine_config(config: Mapping[str, Any], overrides: Mapping[str, Any] | None
     config = copy.deepcopy(dict(config))
     for dotted_key, value in (overrides or {}).items():
         _set_path(config, dotted_key, value)
-    return {key: json.dumps(value) if isinstance(value, dict | list) else str(value) for key, value in config.items()}
+    return config
+
+
+def engine_config(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Stack config, with `overrides`, as the engine hands it to the program (structured values as JSON text)."""
+    return {
+        key: json.dumps(value) if isinstance(value, dict | list) else str(value)
+        for key, value in with_overrides(config, overrides).items()
+    }
 
 
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:

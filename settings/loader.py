@@ -75,20 +75,22 @@ def load_settings(raw_config: Mapping[str, Any]) -> StackSettings:
     allowed = _allowed_keys(StackSettings)
     for full_key, value in sorted(raw_config.items()):
         key = full_key.split(":", 1)[1]
-        if key not in allowed:
-            problems.append(ConfigProblem(full_key, _unknown_key_message(key, allowed), value))
-            continue
         try:
-            document[key] = _decode(value)
+            decoded = _decode(value)
         except json.JSONDecodeError as error:
             problems.append(ConfigProblem(full_key, f"is not valid structured config: {error.msg}", value))
-    if problems:
-        raise ConfigError(problems)
+            continue
+        if key in allowed:
+            document[key] = decoded
+        else:
+            problems.append(ConfigProblem(full_key, _unknown_key_message(key, allowed), decoded))
 
     try:
         settings = StackSettings.model_validate_json(json.dumps(document))
     except ValidationError as error:
-        raise ConfigError([_problem_from_pydantic(entry) for entry in error.errors()]) from None
+        problems += [_problem_from_pydantic(entry) for entry in error.errors()]
+    if problems:
+        raise ConfigError(problems)
 
     problems = list(_cross_field_problems(settings))
     if problems:
@@ -179,8 +181,6 @@ def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     if settings.environment != "prod":
         return
     mesh = settings.mesh
-    if settings.cluster.api_server_only:
-        yield ConfigProblem(f"{NAMESPACE}:cluster.apiServerOnly", "is for node-less test clusters, never prod", True)
     if mesh.mtls_mode != "STRICT":
         yield ConfigProblem(
             f"{NAMESPACE}:mesh.mtlsMode",

@@ -515,7 +515,7 @@ class ClusterSettings(Settings):
     api_server_only: bool = Field(
         default=False,
         description="The cluster is a bare API server without nodes (the end-to-end tests): nothing waits for "
-        "pods to become ready. Never on a real cluster; refused in prod.",
+        "pods to become ready. Never set it for a real cluster.",
     )
 
 

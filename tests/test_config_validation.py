@@ -395,3 +395,13 @@ def test_a_stack_file_with_only_the_environment_gets_the_documented_defaults():
     assert settings.mesh.mtls_mode == "STRICT"
     assert settings.mesh.gateway.service_type == "ClusterIP"
     assert settings.mesh.istiod.resources.requests.cpu == "500m"
+
+
+def test_unknown_keys_and_bad_values_are_reported_together():
+    run = run_program(stack_config("dev", {"servicemesh:mseh": {}, "servicemesh:mesh.version": "1.30"}), stack="dev")
+
+    assert [str(problem) for problem in run.error.problems] == [
+        "servicemesh:mseh = {}: unknown key; did you mean 'mesh'? allowed keys here: environment, cluster, helm, "
+        "mesh, apps, observability, authorization",
+        "servicemesh:mesh.version = \"1.30\": must be an exact version X.Y.Z (no range, no 'v' prefix), e.g. 1.30.3",
+    ]

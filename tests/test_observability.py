@@ -207,14 +207,14 @@ def test_generated_credentials_are_secret_and_absent_from_chart_values(any_stack
     grafana = values(any_stack, "grafana")
     assert grafana["admin"]["existingSecret"] == admin.inputs["metadata"]["name"]
     assert "adminPassword" not in grafana
-    signing_key = any_stack.named("observability-kiali-signing-key-secret")
+    signing_key = any_stack.named("observability-kiali-signing-key")
     assert signing_key.redacted_inputs["stringData"] == "[secret]"
     secret_name = signing_key.inputs["metadata"]["name"]
     assert values(any_stack, "kiali-server")["login_token"]["signing_key"].startswith(f"secret:{secret_name}:")
 
 
 def test_credentials_come_from_generated_values_kept_in_state(any_stack):
-    for name, length in (("observability-grafana-admin-password", 24), ("observability-kiali-signing-key", 32)):
+    for name, length in (("observability-grafana-admin-value", 24), ("observability-kiali-signing-key-value", 32)):
         generator = any_stack.named(name)
         assert generator.type == "random:index/randomPassword:RandomPassword"
         assert generator.inputs["length"] == length

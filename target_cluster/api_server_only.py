@@ -2,8 +2,9 @@
 
 Pulumi waits for Deployments, Services and Helm charts to become ready; on a node-less API server
 that never happens. This transform tells the kubernetes provider not to wait, for every object and
-every chart of the stack. It is switched on only by `cluster.apiServerOnly`, which config
-validation refuses in prod, so real stacks keep every readiness wait.
+every chart of the stack. It is switched on only by `cluster.apiServerOnly`, which only the
+end-to-end tests' stack files set (a test holds every real stack file to it), so real stacks
+keep every readiness wait.
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
-"""The switch for node-less API servers: off in every real stack, refused in prod, and when on it
-stops every readiness wait (objects and charts) and nothing else."""
+"""The switch for node-less API servers: off in every real stack, and when on it stops every
+readiness wait (objects and charts) and nothing else."""
 
 from __future__ import annotations
 
 import pulumi
 import pytest
-from stack_harness import run_program, run_stack, stack_config
+from stack_harness import run_stack
 
-from cluster import skip_readiness_waits
-from settings import ConfigError
+from target_cluster import skip_readiness_waits
 
 API_SERVER_ONLY = {"servicemesh:cluster.apiServerOnly": True}
 
@@ -23,13 +22,6 @@ def test_real_stacks_keep_every_readiness_wait(any_stack):
 
 def test_the_switch_registers_the_transform_for_the_whole_stack():
     assert run_stack("dev", API_SERVER_ONLY).stack_transforms == (skip_readiness_waits,)
-
-
-def test_prod_refuses_the_switch():
-    run = run_program(stack_config("prod", API_SERVER_ONLY), stack="prod")
-
-    assert isinstance(run.error, ConfigError)
-    assert [problem.key for problem in run.error.problems] == ["servicemesh:cluster.apiServerOnly"]
 
 
 def test_objects_are_annotated_and_keep_their_own_annotations():
