@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from mesh.charts import ChartSource, install_chart
-from settings.models import HelmSettings
+from settings.models import AddonSettings, HelmSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,8 +63,7 @@ def install_addon_chart(
     resource_name: str,
     *,
     placement: AddonPlacement,
-    repository: str,
-    version: str,
+    addon: AddonSettings,
     chart: str,
     release_name: str,
     values: dict[str, Any],
@@ -73,7 +72,7 @@ def install_addon_chart(
     """Install an add-on's chart as a child of `component`, after its placement's prerequisites."""
     return install_chart(
         resource_name,
-        source=ChartSource(repository=repository, version=version),
+        source=ChartSource(repository=addon.chart_repository, version=addon.chart_version),
         helm=placement.helm,
         chart=chart,
         release_name=release_name,

@@ -46,8 +46,7 @@ class Grafana(pulumi.ComponentResource):
             self,
             f"{name}-chart",
             placement=args.placement,
-            repository=settings.chart_repository,
-            version=settings.chart_version,
+            addon=settings,
             chart="grafana",
             release_name=GRAFANA_SERVICE,
             values=grafana_values(

@@ -49,8 +49,7 @@ class Kiali(pulumi.ComponentResource):
             self,
             f"{name}-chart",
             placement=args.placement,
-            repository=settings.chart_repository,
-            version=settings.chart_version,
+            addon=settings,
             chart="kiali-server",
             release_name=KIALI_SERVICE,
             values=kiali_values(

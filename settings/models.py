@@ -428,6 +428,8 @@ class AddonSettings(Settings):
     """What every add-on has: a switch, a pinned chart from a repository, and resources."""
 
     enabled: bool = Field(default=True, description="Install this add-on.")
+    chart_repository: ChartRepository = Field(description="Repository of the add-on's chart.")
+    chart_version: ExactVersion = Field(description="The add-on's chart version.")
 
 
 class PrometheusSettings(AddonSettings):
