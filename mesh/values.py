@@ -17,9 +17,16 @@ from settings.models import RevisionSettings
 PROXY_STDOUT = "/dev/stdout"
 
 
+# By default Istio's validating webhooks start as `Ignore` and istiod flips them to `Fail` once
+# ready; under server-side apply Pulumi would flip them back on every update. Fail from the start:
+# nothing validates Istio resources before istiod runs, and Pulumi creates them only after istiod
+# is ready. Both the base chart (its default-revision webhook) and istiod read this key.
+FAIL_CLOSED_VALIDATION = {"validationFailurePolicy": "Fail"}
+
+
 def base_values(mesh: MeshSettings) -> dict[str, Any]:
     """Values of the `base` chart: CRDs, cluster-wide resources and the default revision."""
-    values: dict[str, Any] = {"global": {"istioNamespace": mesh.namespace}}
+    values: dict[str, Any] = {"global": {"istioNamespace": mesh.namespace}, "base": dict(FAIL_CLOSED_VALIDATION)}
     default_revision = mesh.effective_default_revision
     if default_revision is not None:
         values["defaultRevision"] = default_revision.name
@@ -63,11 +70,7 @@ def istiod_values(
         "autoscaleMax": istiod.autoscaling.max_replicas,
         "resources": istiod.resources.as_manifest(),
         "meshConfig": mesh_config(mesh, extension_providers=extension_providers),
-        # By default the validating webhook starts as `Ignore` and istiod flips it to `Fail` once
-        # ready; under server-side apply Pulumi would flip it back on every update. Fail from the
-        # start: nothing validates Istio resources before istiod runs, and Pulumi creates them
-        # only after istiod is ready.
-        "base": {"validationFailurePolicy": "Fail"},
+        "base": dict(FAIL_CLOSED_VALIDATION),
     }
 
 

@@ -42,8 +42,10 @@ CHART_VALUES = {
 # Kiali's config file and Jaeger's whole collector config.
 PASSED_THROUGH = {"external_services", "userconfig"}
 # Keys the chart's templates read although its values.yaml does not list them (read in the
-# chart's templates at the pinned tag): the Jaeger Deployment's pod labels.
-TEMPLATE_ONLY = {"jaeger": {"jaeger.podLabels"}}
+# charts' templates at the pinned tags): the Jaeger Deployment's pod labels, and the failure
+# policy of the base chart's default-revision webhook
+# (templates/defaultrevision-validatingwebhookconfiguration.yaml).
+TEMPLATE_ONLY = {"jaeger": {"jaeger.podLabels"}, "base": {"base.validationFailurePolicy"}}
 
 
 def chart_defaults(chart: str) -> tuple[dict[str, Any], str]:

@@ -186,8 +186,10 @@ def test_staging_runs_two_of_everything(staging):
 # Istio's webhooks under server-side apply
 
 
-def test_istiod_keeps_the_validation_webhook_failing_closed_from_the_start(any_stack):
+def test_both_validating_webhooks_fail_closed_from_the_start(any_stack):
+    # istiod's own webhook, and the base chart's default-revision webhook, read the same key.
     assert values(any_stack, "istiod")["base"] == {"validationFailurePolicy": "Fail"}
+    assert values(any_stack, "base")["base"] == {"validationFailurePolicy": "Fail"}
 
 
 def test_the_webhook_ca_bundle_is_left_to_istiod(any_stack):
