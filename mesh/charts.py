@@ -17,6 +17,9 @@ import pulumi_kubernetes as k8s
 
 from settings.models import HelmSettings
 
+# The resource types a chart becomes in each install mode (`chart`, `release`); both take the
+# same inputs (chart, version, repositoryOpts, namespace, values).
+HELM_INSTALL_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"})
 _WEBHOOK_CONFIGURATION_TYPES = frozenset(
     {
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",

@@ -14,7 +14,8 @@ ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
 # Kubernetes' default cluster DNS domain (Istio's `global.proxy.clusterDomain` default).
 CLUSTER_DOMAIN = "cluster.local"
 # Istio's opt-out for a pod: the add-ons run outside the mesh, as upstream's samples/addons do.
-NOT_INJECTED_POD_LABELS = {"sidecar.istio.io/inject": "false"}
+POD_INJECTION_LABEL = "sidecar.istio.io/inject"
+NOT_INJECTED_POD_LABELS = {POD_INJECTION_LABEL: "false"}
 SIDECAR_INJECTION_LABEL = "istio-injection"
 REVISION_LABEL = "istio.io/rev"
 

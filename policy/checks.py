@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from mesh.charts import HELM_INSTALL_TYPES
 from mesh.manifests import REVISION_LABEL, SIDECAR_INJECTION_LABEL, is_injected
 from policy.objects import (
     DEPLOYMENT,
-    HELM_CHART_TYPES,
     NAMESPACE,
     POD_DISRUPTION_BUDGET,
     SERVICE,
@@ -141,7 +141,7 @@ def peer_authentication_mode_violations(
 
 def helm_chart_pin_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """A Helm chart pins an exact version and names where it comes from."""
-    if resource_type not in HELM_CHART_TYPES or "chart" not in props:
+    if resource_type not in HELM_INSTALL_TYPES or "chart" not in props:
         # The engine does not pass a component's inputs to policies, so a real preview shows a
         # `helm.sh/v4:Chart` without props (only its rendered objects): nothing to judge here.
         return []
@@ -314,7 +314,7 @@ def dashboard_exposure_violations(
                 "the cluster in prod: make it ClusterIP and reach it with kubectl port-forward, or through the "
                 "ingress gateway behind authentication"
             ]
-    if resource_type in HELM_CHART_TYPES and _is_dashboard_chart(str(lookup(props, "chart") or ""), dashboard_names):
+    if resource_type in HELM_INSTALL_TYPES and _is_dashboard_chart(str(lookup(props, "chart") or ""), dashboard_names):
         return [
             f"chart '{lookup(props, 'chart')}' sets values.{path} = {service_type}, which exposes an add-on dashboard "
             "outside the cluster in prod: set it to ClusterIP (or leave the chart's default) and use kubectl "

@@ -15,7 +15,6 @@ SERVICE = "kubernetes:core/v1:Service"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
-HELM_CHART_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"})
 PEER_AUTHENTICATION_GROUP = "security.istio.io"
 
 # Kubernetes puts a namespaced object without `metadata.namespace` into the client's default

@@ -13,12 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mesh.manifests import is_injected
+from mesh.charts import HELM_INSTALL_TYPES
+from mesh.manifests import POD_INJECTION_LABEL, is_injected
 from review.program import RegisteredResource, StackRun
 from settings.quantities import Requests, parse_quantity
 
-# A chart installed per object (`helm.v4.Chart`) or as a Helm release (`helm.v3.Release`): same inputs.
-HELM_INSTALL_TYPES = ("kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release")
 NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 WORKLOAD_TYPES = frozenset({"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet"})
 # Pods of these run per node or per schedule, so their footprint is not replicas * requests.
@@ -26,7 +25,6 @@ UNSIZED_WORKLOAD_TYPES = frozenset(
     {"kubernetes:apps/v1:DaemonSet", "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"}
 )
 # Istio's per-pod overrides of the injected proxy's requests.
-_INJECT_LABEL = "sidecar.istio.io/inject"
 _PROXY_CPU_ANNOTATION = "sidecar.istio.io/proxyCPU"
 _PROXY_MEMORY_ANNOTATION = "sidecar.istio.io/proxyMemory"
 
@@ -254,7 +252,7 @@ def _injected_namespaces(run: StackRun) -> set[str]:
 
 def _is_injected(pod_metadata: Mapping[str, Any], namespace: str, injected_namespaces: set[str]) -> bool:
     """Istio's rule: the pod's `sidecar.istio.io/inject` label wins over its namespace's label."""
-    label = (pod_metadata.get("labels") or {}).get(_INJECT_LABEL)
+    label = (pod_metadata.get("labels") or {}).get(POD_INJECTION_LABEL)
     if label is not None:
         return str(label).lower() == "true"
     return namespace in injected_namespaces

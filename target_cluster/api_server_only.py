@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import pulumi
 
+from mesh.charts import HELM_INSTALL_TYPES
+
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
-_HELM_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"})
 
 
 def skip_readiness_waits(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
     """Annotate Kubernetes objects with `pulumi.com/skipAwait`, and set `skipAwait` on charts."""
-    if args.type_ in _HELM_TYPES:
+    if args.type_ in HELM_INSTALL_TYPES:
         return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True}, opts=args.opts)
     if not args.type_.startswith("kubernetes:") or not args.custom:
         return None

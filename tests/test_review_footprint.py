@@ -8,7 +8,6 @@ import pytest
 from stack_harness import RegisteredResource, StackRun
 
 from review.footprint import (
-    HELM_INSTALL_TYPES,
     Pods,
     Requests,
     UnknownFootprintError,
@@ -42,7 +41,7 @@ def resource(type_, name, inputs):
 
 
 def chart(name, chart_name, values):
-    return resource(HELM_INSTALL_TYPES[0], name, {"chart": chart_name, "values": values})
+    return resource("kubernetes:helm.sh/v4:Chart", name, {"chart": chart_name, "values": values})
 
 
 def deployment(name, namespace, replicas, labels=None):
