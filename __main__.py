@@ -3,8 +3,8 @@
 import pulumi
 
 from apps import MeshApp, MeshAppArgs
-from mesh import InjectedNamespace, InjectedNamespaceArgs, IstioMesh, IstioMeshArgs
-from observability import Observability, ObservabilityArgs, tracing_extension_providers
+from mesh import InjectedNamespace, InjectedNamespaceArgs, MeshArgs, build_mesh
+from observability import Observability, ObservabilityArgs, telemetry_backends
 from settings import load_settings, read_pulumi_config
 from settings.quantities import Requests
 from target_cluster import skip_readiness_waits
@@ -13,19 +13,25 @@ settings = load_settings(read_pulumi_config())
 if settings.cluster.api_server_only:
     pulumi.runtime.register_stack_transform(skip_readiness_waits)
 
-mesh = IstioMesh(
-    "istio",
-    IstioMeshArgs(
+backends = telemetry_backends(settings.observability, access_logging=settings.mesh.access_logging)
+mesh = build_mesh(
+    MeshArgs(
         settings=settings.mesh,
         helm=settings.helm,
         enrolled_namespaces=settings.enrolled_namespaces,
-        extension_providers=tracing_extension_providers(settings.observability),
-    ),
+        telemetry=backends,
+        default_deny=settings.authorization.default_deny,
+    )
 )
 namespaces = {
     namespace: InjectedNamespace(
         f"enrolled-{namespace}",
-        InjectedNamespaceArgs(name=namespace, mesh=mesh.attachment, default_deny=settings.authorization.default_deny),
+        InjectedNamespaceArgs(
+            name=namespace,
+            mesh=mesh.attachment,
+            default_deny=settings.authorization.default_deny,
+            layer7=namespace in settings.layer7_namespaces,
+        ),
     )
     for namespace in settings.enrolled_namespaces
 }
@@ -37,30 +43,22 @@ apps = {
 }
 observability = Observability(
     "observability",
-    ObservabilityArgs(
-        settings=settings.observability,
-        helm=settings.helm,
-        mesh=mesh.attachment,
-        istio_version=settings.mesh.version,
-        access_logging=settings.mesh.access_logging,
-    ),
+    ObservabilityArgs(settings=settings.observability, helm=settings.helm, mesh=mesh.attachment, backends=backends),
 )
 
 footprint = {
     "controlPlane": mesh.control_plane_requests,
+    "nodeAgents": mesh.node_agent_requests,
     "gateway": mesh.gateway_requests,
     "addons": observability.requests,
-    "apps": sum((app.requests for app in apps.values()), Requests()),
+    "apps": sum((app.requests for app in apps.values()), Requests())
+    + sum((namespace.requests for namespace in namespaces.values()), Requests()),
 }
 pulumi.export("environment", settings.environment)
-pulumi.export("istioVersion", mesh.version)
-pulumi.export("istioNamespace", mesh.namespace)
-pulumi.export("istioRevisions", mesh.revisions)
+pulumi.export("mesh", mesh.attachment.implementation)
+for output, value in mesh.exports.items():
+    pulumi.export(output, value)
 pulumi.export("enrolledNamespaces", [namespace.name for namespace in namespaces.values()])
-pulumi.export(
-    "ingressGateway",
-    {"namespace": mesh.gateway_namespace, "service": mesh.gateway_service, "access": mesh.gateway_access},
-)
 pulumi.export("apps", {name: app.urls for name, app in apps.items()})
 pulumi.export("addons", observability.access)
 pulumi.export("grafanaAdmin", observability.grafana_admin)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from mesh.attachment import MeshAttachment
-from mesh.manifests import CLUSTER_DOMAIN, allow_from_principals
+from mesh.attachment import CLUSTER_DOMAIN, IngressGateway, Manifest, MeshAttachment, Workload
 from settings.models import AppSettings
 
 NETWORKING_API_VERSION = "networking.istio.io/v1"
@@ -13,6 +13,7 @@ PORT_NAME = "http"
 # Both images run as an unprivileged user: go-httpbin as distroless `nonroot`, curl as `curl_user`.
 APP_USER_ID = 65532
 CLIENT_USER_ID = 100
+CLIENT_SERVICE_PORT = 80
 
 
 def app_labels(app: AppSettings) -> dict[str, str]:
@@ -77,8 +78,44 @@ def _spread_over_nodes(labels: dict[str, str], replicas: int) -> list[dict[str, 
     ]
 
 
-def app_deployment_spec(app: AppSettings) -> dict[str, Any]:
-    """The app's Deployment spec: probes, resources, a restricted security context, spread."""
+def app_workload(app: AppSettings) -> Workload:
+    """The app as the mesh's authorization sees it."""
+    return Workload(
+        name=app.name,
+        namespace=app.namespace,
+        service_account=app.service_account,
+        service=app.name,
+        selector={"app": app.name},
+        port=app.port,
+        port_name=PORT_NAME,
+        protocol=app.protocol,
+    )
+
+
+def client_workload(app: AppSettings) -> Workload:
+    """The app's traffic client; its Service (for meshes that need one) serves nothing."""
+    return Workload(
+        name=app.client_name,
+        namespace=app.namespace,
+        service_account=app.client_name,
+        service=app.client_name,
+        selector={"app": app.client_name},
+        port=CLIENT_SERVICE_PORT,
+        port_name=PORT_NAME,
+        protocol="http",
+    )
+
+
+def _pod_metadata(labels: dict[str, str], annotations: Mapping[str, str] | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"labels": labels}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
+    return metadata
+
+
+def app_deployment_spec(app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The app's Deployment spec: probes, resources, a restricted security context, spread; the
+    pod template carries the mesh's `pod_annotations`."""
     labels = app_labels(app)
     probe = {"httpGet": {"path": app.health_path, "port": PORT_NAME}}
     pod_spec: dict[str, Any] = {
@@ -107,7 +144,7 @@ def app_deployment_spec(app: AppSettings) -> dict[str, Any]:
     return {
         "replicas": app.replicas,
         "selector": {"matchLabels": {"app": app.name}},
-        "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        "template": {"metadata": _pod_metadata(labels, pod_annotations), "spec": pod_spec},
     }
 
 
@@ -123,7 +160,18 @@ def pod_disruption_budget_spec(app: AppSettings) -> dict[str, Any]:
     return {"minAvailable": 1, "selector": {"matchLabels": {"app": app.name}}}
 
 
-def traffic_client_deployment_spec(app: AppSettings) -> dict[str, Any]:
+def client_service_spec(app: AppSettings) -> dict[str, Any]:
+    """A Service in front of the traffic client, for meshes that only give an identity to pods behind
+    one (Consul). Nothing listens on its port; nothing calls the client."""
+    return {
+        "selector": {"app": app.client_name},
+        "ports": [{"name": PORT_NAME, "port": CLIENT_SERVICE_PORT, "targetPort": CLIENT_SERVICE_PORT}],
+    }
+
+
+def traffic_client_deployment_spec(
+    app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """A curl loop calling the app through the mesh, so dashboards show traffic at once."""
     client = app.traffic_client
     labels = {"app": app.client_name, "version": image_version(client.image)}
@@ -136,7 +184,7 @@ def traffic_client_deployment_spec(app: AppSettings) -> dict[str, Any]:
         "replicas": 1,
         "selector": {"matchLabels": {"app": app.client_name}},
         "template": {
-            "metadata": {"labels": labels},
+            "metadata": _pod_metadata(labels, pod_annotations),
             "spec": {
                 "serviceAccountName": app.client_name,
                 "automountServiceAccountToken": False,
@@ -159,19 +207,26 @@ def traffic_client_deployment_spec(app: AppSettings) -> dict[str, Any]:
     }
 
 
-def app_authorization_policy(app: AppSettings, mesh: MeshAttachment) -> dict[str, Any]:
-    """Allow only the app's own traffic client and, when routed, the ingress gateway."""
-    principals = []
+def app_authorization(app: AppSettings, mesh: MeshAttachment) -> list[Manifest]:
+    """Allow only the app's own traffic client and, when routed, the ingress gateway, with the
+    app's allowed methods, in the mesh's own terms."""
+    callers = []
     if app.traffic_client.enabled:
-        principals.append(mesh.principal(namespace=app.namespace, service_account=app.client_name))
-    if app.ingress is not None:
-        principals.append(mesh.gateway_principal)
-    return allow_from_principals(
-        name=app.name, namespace=app.namespace, selector={"app": app.name}, principals=principals
-    )
+        callers.append(client_workload(app))
+    if app.ingress is not None and mesh.ingress is not None:
+        callers.append(mesh.ingress.workload)
+    return mesh.authorization_manifests(app_workload(app), callers=callers, methods=app.allowed_methods)
 
 
-def ingress_gateway(app: AppSettings, mesh: MeshAttachment) -> dict[str, Any]:
+def authorization_resource_suffix(manifest: Manifest, app: AppSettings) -> str:
+    """A unique resource-name suffix for one of the app's authorization objects: its kind (an
+    `AuthorizationPolicy` is the `authorization`) and what its name adds to the app's."""
+    kind = manifest["kind"]
+    slug = "authorization" if kind == "AuthorizationPolicy" else kind.lower()
+    return slug + manifest["metadata"]["name"].removeprefix(app.name)
+
+
+def ingress_gateway(app: AppSettings, gateway: IngressGateway) -> dict[str, Any]:
     """An Istio `Gateway` on the mesh's ingress gateway pods for the app's host: HTTP, or HTTPS
     with the configured certificate Secret and a redirect from HTTP."""
     assert app.ingress is not None
@@ -195,7 +250,7 @@ def ingress_gateway(app: AppSettings, mesh: MeshAttachment) -> dict[str, Any]:
         "apiVersion": NETWORKING_API_VERSION,
         "kind": "Gateway",
         "metadata": {"name": app.name, "namespace": app.namespace},
-        "spec": {"selector": dict(mesh.gateway_selector), "servers": servers},
+        "spec": {"selector": dict(gateway.selector), "servers": servers},
     }
 
 

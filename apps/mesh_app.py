@@ -9,10 +9,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from apps.manifests import (
-    app_authorization_policy,
+    app_authorization,
     app_deployment_spec,
     app_labels,
     app_service_spec,
+    authorization_resource_suffix,
+    client_service_spec,
     gateway_url,
     in_mesh_url,
     ingress_gateway,
@@ -37,43 +39,63 @@ class MeshAppArgs:
 
 class MeshApp(pulumi.ComponentResource):
     """Owns an app's ServiceAccount (its mesh identity), Deployment, Service, optional
-    PodDisruptionBudget, AuthorizationPolicy, ingress Gateway and VirtualService, and its
-    optional traffic client.
+    PodDisruptionBudget, the mesh's authorization objects for it, its ingress Gateway and
+    VirtualService (Istio), and its optional traffic client.
 
-    Everything waits for the app's enrolled namespace, which waits for a ready istiod: pods are
-    injected, and the Istio resources find their CRDs and validating webhook.
+    Everything waits for the app's enrolled namespace, which waits for a ready control plane: pods
+    join the mesh, and the mesh's resources find their CRDs and validating webhooks.
     """
 
     def __init__(self, name: str, args: MeshAppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:apps:MeshApp", name, None, opts)
-        app = args.app
+        app, mesh = args.app, args.mesh
         self._child_opts = pulumi.ResourceOptions(parent=self, depends_on=[args.namespace])
+        pod_annotations = mesh.meshed_pod_annotations()
 
         self._object(k8s.core.v1.ServiceAccount, f"{name}-service-account", app.service_account, app)
-        self._object(k8s.apps.v1.Deployment, f"{name}-deployment", app.name, app, spec=app_deployment_spec(app))
-        self._object(k8s.core.v1.Service, f"{name}-service", app.name, app, spec=app_service_spec(app))
+        self._object(
+            k8s.apps.v1.Deployment,
+            f"{name}-deployment",
+            app.name,
+            app,
+            spec=app_deployment_spec(app, pod_annotations=pod_annotations),
+        )
+        self._object(
+            k8s.core.v1.Service,
+            f"{name}-service",
+            app.name,
+            app,
+            extra_labels=mesh.service_labels(layer7=bool(app.allowed_methods)),
+            spec=app_service_spec(app),
+        )
         if app.pod_disruption_budget:
             self._object(
                 k8s.policy.v1.PodDisruptionBudget, f"{name}-pdb", app.name, app, spec=pod_disruption_budget_spec(app)
             )
-        self._custom_resource(f"{name}-authorization", app_authorization_policy(app, args.mesh))
+        for manifest in app_authorization(app, mesh):
+            custom_resource(f"{name}-{authorization_resource_suffix(manifest, app)}", manifest, self._child_opts)
         if app.ingress is not None:
-            self._custom_resource(f"{name}-gateway", ingress_gateway(app, args.mesh))
-            self._custom_resource(f"{name}-route", ingress_route(app))
+            assert mesh.ingress is not None, "the settings refuse ingress for a mesh without an ingress gateway"
+            custom_resource(f"{name}-gateway", ingress_gateway(app, mesh.ingress), self._child_opts)
+            custom_resource(f"{name}-route", ingress_route(app), self._child_opts)
         if app.traffic_client.enabled:
             self._object(k8s.core.v1.ServiceAccount, f"{name}-client-service-account", app.client_name, app)
+            if mesh.callers_need_service:
+                self._object(
+                    k8s.core.v1.Service, f"{name}-client-service", app.client_name, app, spec=client_service_spec(app)
+                )
             self._object(
                 k8s.apps.v1.Deployment,
                 f"{name}-client",
                 app.client_name,
                 app,
-                spec=traffic_client_deployment_spec(app),
+                spec=traffic_client_deployment_spec(app, pod_annotations=pod_annotations),
             )
 
-        sidecar = args.mesh.sidecar_requests
-        self.requests = (app.resources.requested() + sidecar) * app.replicas
+        proxy = mesh.proxy_requests
+        self.requests = (app.resources.requested() + proxy) * app.replicas
         if app.traffic_client.enabled:
-            self.requests += app.traffic_client.resources.requested() + sidecar
+            self.requests += app.traffic_client.resources.requested() + proxy
         self.urls = {
             "inMesh": in_mesh_url(app),
             "gateway": gateway_url(app),
@@ -81,13 +103,23 @@ class MeshApp(pulumi.ComponentResource):
         }
         self.register_outputs(self.urls)
 
-    def _object(self, resource: type, resource_name: str, object_name: str, app: AppSettings, **inputs: Any) -> None:
+    def _object(
+        self,
+        resource: type,
+        resource_name: str,
+        object_name: str,
+        app: AppSettings,
+        *,
+        extra_labels: Any = None,
+        **inputs: Any,
+    ) -> None:
         resource(
             resource_name,
-            metadata={"name": object_name, "namespace": app.namespace, "labels": app_labels(app)},
+            metadata={
+                "name": object_name,
+                "namespace": app.namespace,
+                "labels": {**app_labels(app), **(extra_labels or {})},
+            },
             opts=self._child_opts,
             **inputs,
         )
-
-    def _custom_resource(self, resource_name: str, manifest: dict[str, Any]) -> None:
-        custom_resource(resource_name, manifest, self._child_opts)

@@ -1,45 +1,175 @@
-"""`MeshAttachment`: what a namespace or workload needs from the mesh to join it."""
+"""`MeshAttachment`: the one interface every mesh implementation offers the rest of the stack.
+
+Namespaces, apps and add-ons are declared once; each implementation (Istio with sidecars or
+ambient, Linkerd, Consul) answers the same questions its own way:
+
+- how a namespace joins the mesh (`namespace_metadata`, `namespace_manifests`), and how its
+  pods do (`meshed_pod_annotations`, `proxy_requests`);
+- how "only these identities may call this workload" is written (`authorization_manifests`);
+- which metrics and tracing hooks exist (`prometheus_scrape_configs`, `telemetry_manifests`,
+  `grafana_dashboards`, `kiali`), and how add-ons stay out of the mesh (`addon_pod_labels`).
+
+"mTLS required" is the mesh's own business: each implementation enforces it mesh-wide when it is
+installed, from `mesh.mtlsMode`.
+"""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
-from mesh.manifests import spiffe_principal
 from settings.quantities import Requests
+
+# Kubernetes' default cluster DNS domain.
+CLUSTER_DOMAIN = "cluster.local"
+POD_SECURITY_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
+
+Manifest = dict[str, Any]
+
+
+def pod_security_labels(*, enforce: str) -> dict[str, str]:
+    """Pod Security admission labels: `enforce` what the data plane allows, and always warn and audit
+    at `restricted`, so a regression in an app's own spec is reported."""
+    return {
+        POD_SECURITY_ENFORCE_LABEL: enforce,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+    }
 
 
 @dataclass(frozen=True, kw_only=True)
-class MeshAttachment:
-    """Handed by `IstioMesh` to `InjectedNamespace` and `apps/`, so they never hard-code a label,
-    a namespace or an identity of the mesh."""
+class ObjectMetadata:
+    """Labels and annotations to put on an object's metadata."""
 
-    pod_security_labels: Mapping[str, str]
-    """The Pod Security admission level the mesh's data plane allows."""
-    injection_labels_by_namespace: Mapping[str, Mapping[str, str]]
-    """Per enrolled namespace, the one label that selects its sidecar injector."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Workload:
+    """A workload in the mesh as authorization sees it: its pods, identity and one named port."""
+
+    name: str
+    namespace: str
+    service_account: str
+    service: str
+    """The Kubernetes Service in front of it (Consul names workloads by Service)."""
+    selector: Mapping[str, str]
+    port: int
+    port_name: str
+    protocol: str
+    """The Service port's `appProtocol`: http, http2, grpc or tcp."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TelemetryBackends:
+    """Where the add-ons answer, for the meshes that push telemetry to them or link to them."""
+
+    prometheus_url: str | None
+    grafana_url: str | None
+    jaeger_url: str | None
+    """The Jaeger UI, for dashboards that link traces."""
+    otlp_host: str | None
+    """Jaeger's OpenTelemetry (OTLP) collector host, when Jaeger is installed."""
+    otlp_grpc_port: int
+    sampling_percentage: float
+    access_logging: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeshAttachment(ABC):
+    """What namespaces, workloads and add-ons need from the mesh, whichever implements it."""
+
+    implementation: str
+    """`istio-sidecar`, `istio-ambient`, `linkerd` or `consul`."""
     control_plane: Sequence[pulumi.Resource]
-    """Depend on these before creating pods that need the sidecar injector."""
+    """Ready before any meshed pod or mesh resource is created: the injector and webhooks serve."""
     root_namespace: str
-    """Where mesh-wide Istio configuration lives."""
+    """Where the mesh's control plane and mesh-wide configuration live."""
+    proxy_requests: Requests
+    """What the mesh adds to every meshed pod (its sidecar); nothing for a node-proxy data plane."""
     trust_domain: str
-    sidecar_requests: Requests
-    """What every injected proxy requests."""
-    gateway_namespace: str
-    gateway_service_account: str
-    gateway_selector: Mapping[str, str]
-    """Pod labels of the ingress gateway, for Istio `Gateway` selectors."""
 
-    def namespace_labels(self, namespace: str) -> dict[str, str]:
-        """Labels that enrol `namespace`: its injection label and the Pod Security level."""
-        return {**self.pod_security_labels, **self.injection_labels_by_namespace[namespace]}
+    @abstractmethod
+    def namespace_metadata(self, namespace: str, *, default_deny: bool) -> ObjectMetadata:
+        """Labels and annotations that enrol `namespace` (and its Pod Security level); with
+        `default_deny`, those that make its workloads refuse callers no policy allows."""
 
-    def principal(self, *, namespace: str, service_account: str) -> str:
-        """The SPIFFE principal of a service account in this mesh."""
-        return spiffe_principal(trust_domain=self.trust_domain, namespace=namespace, service_account=service_account)
+    def namespace_manifests(self, namespace: str, *, default_deny: bool, layer7: bool) -> list[Manifest]:
+        """Mesh objects an enrolled namespace needs: a default-deny policy, an L7 proxy when
+        `layer7` (some workload in it has L7 rules). None by default."""
+        return []
+
+    def namespace_requests(self, *, layer7: bool) -> Requests:
+        """What `namespace_manifests` deploys as pods."""
+        return Requests()
+
+    def service_labels(self, *, layer7: bool) -> Mapping[str, str]:
+        """Labels a workload's Service carries; `layer7` when its authorization has L7 rules."""
+        return {}
+
+    def meshed_pod_annotations(self) -> Mapping[str, str]:
+        """Annotations a workload's pod template carries to be meshed; none where the namespace decides."""
+        return {}
+
+    callers_need_service: bool = False
+    """Whether a workload that only calls others still needs a Service to have a mesh identity."""
+
+    @abstractmethod
+    def authorization_manifests(
+        self, workload: Workload, *, callers: Sequence[Workload], methods: Sequence[str] = ()
+    ) -> list[Manifest]:
+        """The objects that let only `callers` reach `workload` (and, with `methods`, only with
+        those HTTP methods). With no callers, nothing may call it."""
+
+    def principal(self, workload: Workload) -> str:
+        """A workload's identity, as this mesh's policies and logs name it."""
+        return f"{self.trust_domain}/ns/{workload.namespace}/sa/{workload.service_account}"
+
+    # Observability hooks.
+
+    addon_pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Pod labels that keep an add-on's pods out of the mesh even if their namespace is enrolled."""
+
+    def prometheus_scrape_configs(self) -> list[Manifest]:
+        """Extra Prometheus scrape jobs for the mesh's metrics; none where pods are annotated for scraping."""
+        return []
+
+    def telemetry_manifests(self, backends: TelemetryBackends) -> list[Manifest]:
+        """Mesh-wide telemetry objects (tracing, access logs) created once the add-ons exist."""
+        return []
+
+    def grafana_dashboards(self) -> GrafanaDashboards | None:
+        """Grafana dashboards the mesh publishes, if any."""
+        return None
+
+    kiali: bool = False
+    """Whether Kiali can observe this mesh."""
+
+    ingress: IngressGateway | None = None
+    """The ingress gateway apps can be routed through, where the mesh has one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressGateway:
+    """An ingress gateway: who its pods are, and which objects route a host to a workload."""
+
+    workload: Workload
+    selector: Mapping[str, str]
+    """Pod labels of the gateway, for Istio `Gateway` selectors."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrafanaDashboards:
+    """Dashboards Grafana downloads at start into one folder: name → URL."""
+
+    folder: str
+    urls: Mapping[str, str]
 
     @property
-    def gateway_principal(self) -> str:
-        return self.principal(namespace=self.gateway_namespace, service_account=self.gateway_service_account)
+    def provider(self) -> str:
+        return self.folder.lower()

@@ -1,6 +1,6 @@
-"""Observability of the mesh: Prometheus, Grafana, Kiali and Jaeger, and the mesh-wide telemetry."""
+"""Observability of the mesh: Prometheus, Grafana, Kiali and Jaeger, and the mesh's telemetry hooks."""
 
-from observability.manifests import tracing_extension_providers
+from observability.backends import telemetry_backends
 from observability.observability_stack import Observability, ObservabilityArgs
 
-__all__ = ["Observability", "ObservabilityArgs", "tracing_extension_providers"]
+__all__ = ["Observability", "ObservabilityArgs", "telemetry_backends"]

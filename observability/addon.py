@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -16,11 +16,13 @@ from settings.models import AddonSettings, HelmSettings
 
 @dataclass(frozen=True, kw_only=True)
 class AddonPlacement:
-    """Where an add-on goes: its namespace, how charts are installed, and what must exist first."""
+    """Where an add-on goes: its namespace, how charts are installed, what must exist first, and
+    the pod labels that keep it out of the mesh."""
 
     namespace: str
     helm: HelmSettings
     after: Sequence[pulumi.Resource]
+    pod_labels: Mapping[str, str]
 
 
 class GeneratedSecret(NamedTuple):

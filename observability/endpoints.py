@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mesh.manifests import CLUSTER_DOMAIN
+from mesh.attachment import CLUSTER_DOMAIN
 
 PROMETHEUS_SERVICE = "prometheus"
 PROMETHEUS_PORT = 9090
@@ -23,7 +23,6 @@ JAEGER_OTLP_GRPC_PORT = 4317
 JAEGER_OTLP_HTTP_PORT = 4318
 JAEGER_QUERY_HTTP_PORT = 16686
 JAEGER_QUERY_GRPC_PORT = 16685
-JAEGER_TRACING_PROVIDER = "jaeger"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""`Grafana`: dashboards over Prometheus, with Istio's own dashboards provisioned."""
+"""`Grafana`: dashboards over Prometheus, with the mesh's own dashboards provisioned."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from mesh.attachment import GrafanaDashboards
 from observability.addon import AddonPlacement, generated_secret, install_addon_chart
 from observability.endpoints import GRAFANA_PORT, GRAFANA_SERVICE, AddonEndpoints
 from observability.values import GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, grafana_values
@@ -18,7 +19,7 @@ GRAFANA_ADMIN_SECRET = "grafana-admin"
 class GrafanaArgs:
     observability: ObservabilitySettings
     placement: AddonPlacement
-    istio_version: str
+    dashboards: GrafanaDashboards | None
     prometheus: pulumi.Resource
 
 
@@ -50,7 +51,11 @@ class Grafana(pulumi.ComponentResource):
             chart="grafana",
             release_name=GRAFANA_SERVICE,
             values=grafana_values(
-                settings, endpoints=endpoints, istio_version=args.istio_version, admin_secret=GRAFANA_ADMIN_SECRET
+                settings,
+                endpoints=endpoints,
+                dashboards=args.dashboards,
+                pod_labels=args.placement.pod_labels,
+                admin_secret=GRAFANA_ADMIN_SECRET,
             ),
             after=[args.prometheus, credentials.secret],
         )

@@ -51,7 +51,7 @@ class Jaeger(pulumi.ComponentResource):
             addon=settings,
             chart="jaeger",
             release_name=JAEGER_SERVICE,
-            values=jaeger_values(settings, data_claim=claim_name),
+            values=jaeger_values(settings, data_claim=claim_name, pod_labels=args.placement.pod_labels),
             after=claims,
         )
         self.requests = settings.resources.requested()

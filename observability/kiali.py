@@ -57,6 +57,7 @@ class Kiali(pulumi.ComponentResource):
                 observability=args.observability,
                 endpoints=endpoints,
                 root_namespace=args.root_namespace,
+                pod_labels=args.placement.pod_labels,
                 signing_key_secret=KIALI_SIGNING_KEY_SECRET,
             ),
             after=[*args.backends, signing_key.secret],

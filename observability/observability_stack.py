@@ -8,13 +8,12 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh import MeshAttachment
+from mesh import MeshAttachment, TelemetryBackends
 from mesh.custom_resource import custom_resource
 from observability.addon import AddonPlacement
 from observability.grafana import Grafana, GrafanaArgs
 from observability.jaeger import Jaeger, JaegerArgs
 from observability.kiali import Kiali, KialiArgs
-from observability.manifests import mesh_telemetry
 from observability.prometheus import Prometheus, PrometheusArgs
 from settings.models import HelmSettings, ObservabilitySettings
 from settings.quantities import Requests
@@ -22,22 +21,21 @@ from settings.quantities import Requests
 
 @dataclass(frozen=True, kw_only=True)
 class ObservabilityArgs:
-    """`settings`: the add-ons; `helm`: how charts are installed; `mesh`: the mesh they observe;
-    `istio_version`: whose dashboards Grafana provisions; `access_logging`: Envoy access logs."""
+    """`settings`: the add-ons; `helm`: how charts are installed; `mesh`: the mesh they observe and
+    the hooks it offers; `backends`: where the add-ons answer, as the mesh was told."""
 
     settings: ObservabilitySettings
     helm: HelmSettings
     mesh: MeshAttachment
-    istio_version: str
-    access_logging: bool
+    backends: TelemetryBackends
 
 
 class Observability(pulumi.ComponentResource):
     """Owns the add-ons' namespace (unless it is the mesh's), Prometheus, Grafana, Kiali and Jaeger
-    as switched on, and the mesh-wide `Telemetry` resource (tracing and access logging).
+    as switched on, and the mesh's telemetry objects (Istio's `Telemetry`: tracing and access logs).
 
-    Everything waits for the control plane: the Telemetry needs Istio's CRDs and validating
-    webhook, and the add-ons' namespace is by default the control plane's own.
+    Everything waits for the control plane: the telemetry objects need the mesh's CRDs and
+    validating webhooks, and the add-ons' namespace may be the control plane's own.
     """
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -52,13 +50,21 @@ class Observability(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.mesh.control_plane)),
                 )
             )
-        placement = AddonPlacement(namespace=settings.namespace, helm=args.helm, after=after)
+        placement = AddonPlacement(
+            namespace=settings.namespace, helm=args.helm, after=after, pod_labels=args.mesh.addon_pod_labels
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         prometheus = grafana = kiali = jaeger = None
         if settings.prometheus.enabled:
             prometheus = Prometheus(
-                f"{name}-prometheus", PrometheusArgs(observability=settings, placement=placement), child
+                f"{name}-prometheus",
+                PrometheusArgs(
+                    observability=settings,
+                    placement=placement,
+                    scrape_configs=args.mesh.prometheus_scrape_configs(),
+                ),
+                child,
             )
         if settings.jaeger.enabled:
             jaeger = Jaeger(f"{name}-jaeger", JaegerArgs(observability=settings, placement=placement), child)
@@ -66,11 +72,14 @@ class Observability(pulumi.ComponentResource):
             grafana = Grafana(
                 f"{name}-grafana",
                 GrafanaArgs(
-                    observability=settings, placement=placement, istio_version=args.istio_version, prometheus=prometheus
+                    observability=settings,
+                    placement=placement,
+                    dashboards=args.mesh.grafana_dashboards(),
+                    prometheus=prometheus,
                 ),
                 child,
             )
-        if settings.kiali.enabled and prometheus is not None:
+        if settings.kiali.enabled and args.mesh.kiali and prometheus is not None:
             kiali = Kiali(
                 f"{name}-kiali",
                 KialiArgs(
@@ -82,13 +91,12 @@ class Observability(pulumi.ComponentResource):
                 child,
             )
 
-        custom_resource(
-            f"{name}-mesh-telemetry",
-            mesh_telemetry(
-                root_namespace=args.mesh.root_namespace, observability=settings, access_logging=args.access_logging
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=[*after, *([jaeger] if jaeger else [])]),
-        )
+        for manifest in args.mesh.telemetry_manifests(args.backends):
+            custom_resource(
+                f"{name}-mesh-{manifest['kind'].lower()}",
+                manifest,
+                pulumi.ResourceOptions(parent=self, depends_on=[*after, *([jaeger] if jaeger else [])]),
+            )
 
         addons: dict[str, Any] = {"prometheus": prometheus, "grafana": grafana, "kiali": kiali, "jaeger": jaeger}
         installed = {key: addon for key, addon in addons.items() if addon is not None}

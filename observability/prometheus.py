@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -16,10 +18,12 @@ from settings.models import ObservabilitySettings
 class PrometheusArgs:
     observability: ObservabilitySettings
     placement: AddonPlacement
+    scrape_configs: Sequence[Mapping[str, Any]] = ()
+    """Scrape jobs the mesh needs beyond the chart's annotation-driven ones."""
 
 
 class Prometheus(pulumi.ComponentResource):
-    """Owns the `prometheus` chart: the server only, scraping istiod, gateways and sidecars."""
+    """Owns the `prometheus` chart: the server only, scraping the control plane, gateways and proxies."""
 
     def __init__(self, name: str, args: PrometheusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:observability:Prometheus", name, None, opts)
@@ -31,7 +35,9 @@ class Prometheus(pulumi.ComponentResource):
             addon=settings,
             chart="prometheus",
             release_name=PROMETHEUS_SERVICE,
-            values=prometheus_values(args.observability),
+            values=prometheus_values(
+                args.observability, pod_labels=args.placement.pod_labels, scrape_configs=args.scrape_configs
+            ),
         )
         self.requests = settings.resources.requested() + CONFIG_RELOADER_RESOURCES.requested()
         self.access = AddonEndpoints(namespace=args.placement.namespace).port_forward(

@@ -4,18 +4,22 @@ Every key set here exists in the pinned chart's `values.yaml` (a test checks the
 upstream reference), except the sections the charts pass through unchecked into the add-on's own
 config: Kiali's `external_services` and Jaeger's `userconfig`.
 
-The add-ons' pods are not injected (`sidecar.istio.io/inject: "false"`), as upstream does. They
-still see the mesh under STRICT mTLS: istiod merges each sidecar's and app's metrics on the
-plain-text port 15020 (`meshConfig.enablePrometheusMerge`) and annotates the pod with
-`prometheus.io/scrape|port|path`, which the Prometheus chart's `kubernetes-pods` job follows,
-so Prometheus scrapes istiod, the gateways and every sidecar without a client certificate.
+The add-ons' pods stay out of the mesh (with the pod labels the mesh names, e.g. Istio's
+`sidecar.istio.io/inject: "false"`), as upstream does. They still see the mesh under STRICT
+mTLS: each mesh serves its proxies' metrics in plain text (Istio merges them on port 15020,
+Consul on 20200, Linkerd on its admin port 4191) and the Prometheus chart's `kubernetes-pods`
+job follows the `prometheus.io/*` pod annotations; a mesh whose pods are not annotated adds its
+own scrape job (`MeshAttachment.prometheus_scrape_configs`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mesh.manifests import NOT_INJECTED_POD_LABELS
+import yaml
+
+from mesh.attachment import GrafanaDashboards
 from observability.endpoints import (
     GRAFANA_PORT,
     GRAFANA_SERVICE,
@@ -49,32 +53,31 @@ CONFIG_RELOADER_RESOURCES = ResourceSettings(
 GRAFANA_ADMIN_USER_KEY = "admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"
 KIALI_SIGNING_KEY_KEY = "signing-key"
-# Where Grafana loads the Istio dashboards from, and where Jaeger keeps badger data.
-ISTIO_DASHBOARD_PROVIDER = "istio"
+# Where Jaeger keeps badger data.
 JAEGER_DATA_PATH = "/badger"
 JAEGER_DATA_VOLUME = "badger-data"
 JAEGER_STORE = "primary_store"
-# Istio publishes its Grafana dashboards with each release; Grafana downloads them at start.
-ISTIO_DASHBOARDS = {
-    "istio-mesh": "istio-mesh-dashboard.gen.json",
-    "istio-service": "istio-service-dashboard.json",
-    "istio-workload": "istio-workload-dashboard.json",
-    "istio-control-plane": "pilot-dashboard.gen.json",
-    "istio-performance": "istio-performance-dashboard.json",
-}
 
 
-def prometheus_values(observability: ObservabilitySettings) -> dict[str, Any]:
-    """The Prometheus server alone (no alertmanager, exporters or pushgateway), as `prometheus:9090`."""
+def prometheus_values(
+    observability: ObservabilitySettings,
+    *,
+    pod_labels: Mapping[str, str],
+    scrape_configs: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """The Prometheus server alone (no alertmanager, exporters or pushgateway), as `prometheus:9090`,
+    with the mesh's extra `scrape_configs`."""
     prometheus = observability.prometheus
+    extra = {"extraScrapeConfigs": yaml.safe_dump([dict(job) for job in scrape_configs])} if scrape_configs else {}
     return {
+        **extra,
         "server": {
             "fullnameOverride": PROMETHEUS_SERVICE,
             "service": {"type": "ClusterIP", "servicePort": PROMETHEUS_PORT},
             "retention": prometheus.retention,
             "persistentVolume": _persistent_volume(prometheus.persistence),
             "resources": prometheus.resources.as_manifest(),
-            "podLabels": dict(NOT_INJECTED_POD_LABELS),
+            "podLabels": dict(pod_labels),
         },
         "configmapReload": {"prometheus": {"resources": CONFIG_RELOADER_RESOURCES.as_manifest()}},
         "alertmanager": {"enabled": False},
@@ -94,15 +97,20 @@ def _persistent_volume(persistence: PersistenceSettings | None) -> dict[str, Any
 
 
 def grafana_values(
-    grafana: GrafanaSettings, *, endpoints: AddonEndpoints, istio_version: str, admin_secret: str
+    grafana: GrafanaSettings,
+    *,
+    endpoints: AddonEndpoints,
+    dashboards: GrafanaDashboards | None,
+    pod_labels: Mapping[str, str],
+    admin_secret: str,
 ) -> dict[str, Any]:
-    """Grafana with Prometheus as its default data source and Istio's dashboards provisioned."""
+    """Grafana with Prometheus as its default data source and the mesh's dashboards provisioned."""
     persistence: dict[str, Any] = {"enabled": grafana.persistence is not None}
     if grafana.persistence is not None:
         persistence["size"] = grafana.persistence.size
         if grafana.persistence.storage_class:
             persistence["storageClassName"] = grafana.persistence.storage_class
-    return {
+    values: dict[str, Any] = {
         "admin": {
             "existingSecret": admin_secret,
             "userKey": GRAFANA_ADMIN_USER_KEY,
@@ -110,7 +118,7 @@ def grafana_values(
         },
         "service": {"type": "ClusterIP", "port": GRAFANA_PORT},
         "resources": grafana.resources.as_manifest(),
-        "podLabels": dict(NOT_INJECTED_POD_LABELS),
+        "podLabels": dict(pod_labels),
         "persistence": persistence,
         # The chart's test pod is a Helm hook that Pulumi would never run.
         "testFramework": {"enabled": False},
@@ -128,32 +136,25 @@ def grafana_values(
                 ],
             }
         },
-        "dashboardProviders": {
+    }
+    if dashboards is not None:
+        values["dashboardProviders"] = {
             "dashboardproviders.yaml": {
                 "apiVersion": 1,
                 "providers": [
                     {
-                        "name": ISTIO_DASHBOARD_PROVIDER,
+                        "name": dashboards.provider,
                         "orgId": 1,
-                        "folder": "Istio",
+                        "folder": dashboards.folder,
                         "type": "file",
                         "disableDeletion": True,
-                        "options": {"path": f"/var/lib/grafana/dashboards/{ISTIO_DASHBOARD_PROVIDER}"},
+                        "options": {"path": f"/var/lib/grafana/dashboards/{dashboards.provider}"},
                     }
                 ],
             }
-        },
-        "dashboards": {
-            ISTIO_DASHBOARD_PROVIDER: {
-                name: {"url": istio_dashboard_url(file, istio_version)} for name, file in ISTIO_DASHBOARDS.items()
-            }
-        },
-    }
-
-
-def istio_dashboard_url(file: str, istio_version: str) -> str:
-    """A dashboard as Istio published it with this exact release."""
-    return f"https://raw.githubusercontent.com/istio/istio/{istio_version}/manifests/addons/dashboards/{file}"
+        }
+        values["dashboards"] = {dashboards.provider: {name: {"url": url} for name, url in dashboards.urls.items()}}
+    return values
 
 
 def kiali_values(
@@ -162,6 +163,7 @@ def kiali_values(
     observability: ObservabilitySettings,
     endpoints: AddonEndpoints,
     root_namespace: str,
+    pod_labels: Mapping[str, str],
     signing_key_secret: str,
 ) -> dict[str, Any]:
     """Kiali wired to Prometheus, Grafana and Jaeger (its gRPC query port) by in-cluster URLs."""
@@ -178,7 +180,7 @@ def kiali_values(
             "instance_name": KIALI_SERVICE,
             "service_type": "ClusterIP",
             "resources": kiali.resources.as_manifest(),
-            "pod_labels": dict(NOT_INJECTED_POD_LABELS),
+            "pod_labels": dict(pod_labels),
         },
         "server": {"port": KIALI_PORT},
         "external_services": {
@@ -200,12 +202,12 @@ def kiali_values(
     }
 
 
-def jaeger_values(jaeger: JaegerSettings, *, data_claim: str | None) -> dict[str, Any]:
+def jaeger_values(jaeger: JaegerSettings, *, data_claim: str | None, pod_labels: Mapping[str, str]) -> dict[str, Any]:
     """Jaeger v2 all-in-one: OTLP in, traces kept in memory or in badger on `data_claim`."""
     deployment: dict[str, Any] = {
         "replicas": 1,
         "resources": jaeger.resources.as_manifest(),
-        "podLabels": dict(NOT_INJECTED_POD_LABELS),
+        "podLabels": dict(pod_labels),
     }
     if data_claim is not None:
         deployment["extraVolumes"] = [{"name": JAEGER_DATA_VOLUME, "persistentVolumeClaim": {"claimName": data_claim}}]

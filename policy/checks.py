@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from mesh.charts import HELM_INSTALL_TYPES
-from mesh.manifests import REVISION_LABEL, SIDECAR_INJECTION_LABEL, is_injected
+from mesh.istio.manifests import REVISION_LABEL, SIDECAR_INJECTION_LABEL, is_injected
 from policy.objects import (
     DEPLOYMENT,
     NAMESPACE,

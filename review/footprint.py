@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mesh.charts import HELM_INSTALL_TYPES
-from mesh.manifests import POD_INJECTION_LABEL, is_injected
+from mesh.istio.manifests import POD_INJECTION_LABEL, is_injected
 from review.program import RegisteredResource, StackRun
 from settings.quantities import Requests, parse_quantity
 

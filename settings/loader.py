@@ -17,7 +17,7 @@ import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, ValidationError
 
-from settings.models import ResourceSettings, StackSettings, nested_model, version_key
+from settings.models import MeshSettings, ResourceSettings, StackSettings, nested_model, version_key
 
 NAMESPACE = "servicemesh"
 
@@ -175,6 +175,7 @@ def _cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _app_name_problems(settings)
     yield from _revision_problems(settings)
     yield from _observability_problems(settings)
+    yield from _provider_problems(settings)
 
 
 def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
@@ -201,9 +202,11 @@ def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
 
 
 def _disruption_budget_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    controllers = settings.mesh.linkerd.controllers
     minimum_replicas = {
         "mesh.istiod": (settings.mesh.istiod.pod_disruption_budget, settings.mesh.istiod.min_replicas),
         "mesh.gateway": (settings.mesh.gateway.pod_disruption_budget, settings.mesh.gateway.min_replicas),
+        "mesh.linkerd.controllers": (controllers.pod_disruption_budget, controllers.replicas),
         **{f"apps[{i}]": (app.pod_disruption_budget, app.replicas) for i, app in enumerate(settings.apps)},
     }
     for path, (budget, replicas) in minimum_replicas.items():
@@ -222,6 +225,13 @@ def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
         "mesh.istiod.resources": mesh.istiod.resources,
         "mesh.gateway.resources": mesh.gateway.resources,
         "mesh.proxy.resources": mesh.proxy.resources,
+        "mesh.ambient.ztunnel.resources": mesh.ambient.ztunnel.resources,
+        "mesh.ambient.cni.resources": mesh.ambient.cni.resources,
+        "mesh.linkerd.controllers.resources": mesh.linkerd.controllers.resources,
+        "mesh.linkerd.proxy.resources": mesh.linkerd.proxy.resources,
+        "mesh.consul.server.resources": mesh.consul.server.resources,
+        "mesh.consul.connectInject.resources": mesh.consul.connect_inject.resources,
+        "mesh.consul.proxy.resources": mesh.consul.proxy.resources,
     }
     addons = settings.observability
     for name in ("prometheus", "grafana", "kiali", "jaeger"):
@@ -239,8 +249,8 @@ def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
 
 
 def _namespace_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    reserved = _control_plane_namespaces(settings.mesh)
     mesh = settings.mesh
-    reserved = {mesh.namespace: "mesh.namespace", mesh.gateway.namespace: "mesh.gateway.namespace"}
     workload_namespaces = [
         *(f"mesh.injectedNamespaces[{i}]" for i in range(len(mesh.injected_namespaces))),
         *(f"apps[{i}].namespace" for i in range(len(settings.apps))),
@@ -393,3 +403,129 @@ def _observability_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
             "is enrolled in the mesh; the add-ons run outside it (their pods are not injected)",
             addons.namespace,
         )
+
+
+# Keys of `mesh` that configure one implementation only; setting one for another is a mistake.
+_IMPLEMENTATION_KEYS: dict[str, tuple[str, ...]] = {
+    "dataplane": ("istio-sidecar", "istio-ambient"),
+    "ambient": ("istio-ambient",),
+    "linkerd": ("linkerd",),
+    "consul": ("consul",),
+    "trust_domain": ("istio-sidecar", "istio-ambient", "linkerd"),
+    **{
+        key: ("istio-sidecar", "istio-ambient")
+        for key in (
+            "version",
+            "chart_repository",
+            "namespace",
+            "revisions",
+            "revision_tags",
+            "default_revision",
+            "injection_revision",
+            "namespace_revisions",
+            "allow_downgrade",
+            "istiod",
+            "gateway",
+            "proxy",
+        )
+    },
+}
+
+
+def _control_plane_namespaces(mesh: MeshSettings) -> dict[str, str]:
+    """The namespaces the chosen mesh implementation owns, each with the key that names it."""
+    if mesh.provider == "linkerd":
+        return {
+            mesh.linkerd.namespace: "mesh.linkerd.namespace",
+            mesh.linkerd.viz_namespace: "mesh.linkerd.vizNamespace",
+        }
+    if mesh.provider == "consul":
+        return {mesh.consul.namespace: "mesh.consul.namespace"}
+    return {mesh.namespace: "mesh.namespace", mesh.gateway.namespace: "mesh.gateway.namespace"}
+
+
+def _provider_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """Each key applies to the implementations that have the feature; what one cannot do is refused."""
+    mesh = settings.mesh
+    key = f"{NAMESPACE}:mesh"
+    implementation = mesh.implementation
+    for field_name in sorted(mesh.model_fields_set):
+        applies_to = _IMPLEMENTATION_KEYS.get(field_name)
+        if applies_to and implementation not in applies_to:
+            alias = MeshSettings.model_fields[field_name].alias or field_name
+            yield ConfigProblem(
+                f"{key}.{alias}",
+                f"applies to {' and '.join(applies_to)} only; this stack's mesh is {implementation} "
+                "(mesh.provider, mesh.dataplane): remove the key",
+                _plain(getattr(mesh, field_name)),
+            )
+    if mesh.mtls_mode == "DISABLE" and implementation != "istio-sidecar":
+        reasons = {
+            "istio-ambient": "ztunnel always speaks mTLS (HBONE) between ambient pods; Istio ambient does not "
+            "support DISABLE",
+            "linkerd": "Linkerd always uses mTLS between meshed pods",
+            "consul": "Consul always uses mTLS between connect-injected services",
+        }
+        yield ConfigProblem(
+            f"{key}.mtlsMode", f"{reasons[implementation]}; allowed: STRICT or PERMISSIVE", mesh.mtls_mode
+        )
+    if implementation == "istio-ambient" and mesh.revisions:
+        yield ConfigProblem(
+            f"{key}.revisions",
+            "Istio ambient upgrades in place here: every revision would share one ztunnel and istio-cni; "
+            "remove mesh.revisions (and the keys that refer to them) or use dataplane: sidecar",
+            [revision.name for revision in mesh.revisions],
+        )
+    if mesh.provider != "istio":
+        for index, app in enumerate(settings.apps):
+            if app.ingress is not None:
+                yield ConfigProblem(
+                    f"{NAMESPACE}:apps[{index}].ingress",
+                    f"needs Istio's ingress gateway; this program installs none with {mesh.provider}: remove "
+                    "it and reach the app with its portForward command",
+                    app.ingress.model_dump(by_alias=True, exclude_none=True),
+                )
+        if settings.observability.kiali.enabled:
+            yield ConfigProblem(
+                f"{NAMESPACE}:observability.kiali.enabled",
+                f"Kiali observes Istio only; set false with mesh.provider {mesh.provider} (its dashboard is "
+                f"{'linkerd-viz' if mesh.provider == 'linkerd' else 'the Consul UI'})",
+                True,
+            )
+    certificates = mesh.linkerd.certificates
+    if certificates.issuer_validity_hours >= certificates.trust_anchor_validity_hours:
+        yield ConfigProblem(
+            f"{key}.linkerd.certificates.issuerValidityHours",
+            f"must be shorter than trustAnchorValidityHours ({certificates.trust_anchor_validity_hours}): the "
+            "issuer cannot outlive the anchor that signs it",
+            certificates.issuer_validity_hours,
+        )
+    servers = mesh.consul.server.replicas
+    if mesh.provider == "consul" and servers % 2 == 0:
+        yield ConfigProblem(
+            f"{key}.consul.server.replicas",
+            f"must be odd (1, 3 or 5): {servers} Raft peers tolerate no more failures than {servers - 1}",
+            servers,
+        )
+    if settings.environment == "prod":
+        if mesh.provider == "consul" and servers < 3:
+            yield ConfigProblem(
+                f"{key}.consul.server.replicas",
+                "prod requires at least 3 servers: a quorum that survives one loss",
+                servers,
+            )
+        if mesh.provider == "linkerd" and mesh.linkerd.controllers.replicas < 2:
+            yield ConfigProblem(
+                f"{key}.linkerd.controllers.replicas",
+                "prod requires at least 2 (high availability)",
+                mesh.linkerd.controllers.replicas,
+            )
+
+
+def _plain(value: Any) -> Any:
+    """A settings value as the user wrote it, for an error message."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True, exclude_none=True)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value

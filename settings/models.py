@@ -20,6 +20,12 @@ from settings.quantities import Requests, is_quantity, parse_quantity
 
 ISTIO_VERSION = "1.30.3"
 UPSTREAM_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
+# The Gateway API release Istio 1.30 is built against (its go.mod); ambient waypoints are Gateway API Gateways.
+GATEWAY_API_MANIFEST = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
+LINKERD_EDGE_VERSION = "2026.8.3"
+LINKERD_EDGE_CHART_REPOSITORY = "https://helm.linkerd.io/edge"
+CONSUL_CHART_VERSION = "2.0.3"
+HASHICORP_CHART_REPOSITORY = "https://helm.releases.hashicorp.com"
 
 _EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -111,9 +117,12 @@ Duration = Annotated[str, AfterValidator(_duration)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
 Environment = Literal["dev", "staging", "prod"]
-MtlsMode = Literal["STRICT", "PERMISSIVE"]
+MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
+MeshProvider = Literal["istio", "linkerd", "consul"]
+IstioDataplane = Literal["sidecar", "ambient"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AppProtocol = Literal["http", "http2", "grpc", "tcp"]
+HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 InstallMode = Literal["chart", "release"]
 KialiAuthStrategy = Literal["anonymous", "token", "openid"]
 JaegerStorage = Literal["memory", "badger"]
@@ -241,6 +250,137 @@ class ProxySettings(Settings):
     )
 
 
+class ZtunnelSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("200m", "512Mi"),
+        description="ztunnel resources, on every node (upstream default: requests 200m / 512Mi).",
+    )
+
+
+class IstioCniSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "100Mi"),
+        description="istio-cni node agent resources, on every node (upstream default: requests 100m / 100Mi).",
+    )
+
+
+class WaypointSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="Resources of each waypoint proxy (upstream default: requests 100m / 128Mi, limits 2 / 1Gi).",
+    )
+
+
+class AmbientSettings(Settings):
+    """Istio's ambient data plane: the per-node ztunnel and istio-cni agent, and waypoints."""
+
+    gateway_api_manifest: str = Field(
+        default=GATEWAY_API_MANIFEST,
+        min_length=1,
+        description="Gateway API CRDs (standard channel, the release Istio is built against) that waypoints "
+        "need, as a URL or a local file; Istio's base chart does not carry them.",
+    )
+    ztunnel: ZtunnelSettings = Field(default_factory=ZtunnelSettings, description="ztunnel, the node proxy.")
+    cni: IstioCniSettings = Field(default_factory=IstioCniSettings, description="The istio-cni node agent.")
+    waypoint: WaypointSettings = Field(
+        default_factory=WaypointSettings,
+        description="The waypoint added to a namespace whose apps have L7 rules (`allowedMethods`).",
+    )
+
+
+class CertificateSettings(Settings):
+    trust_anchor_validity_hours: int = Field(
+        default=87600,
+        ge=24,
+        description="Lifetime of the generated trust anchor (root CA); replacing it re-issues every identity.",
+    )
+    issuer_validity_hours: int = Field(
+        default=8760,
+        ge=1,
+        description="Lifetime of the generated identity issuer (intermediate CA signed by the trust anchor); "
+        "must be shorter than the trust anchor's.",
+    )
+
+
+class LinkerdControllerSettings(Settings):
+    replicas: int = Field(
+        default=1, ge=1, description="Replicas of each controller (destination, identity, proxy-injector)."
+    )
+    pod_disruption_budget: bool = Field(
+        default=False, description="A PodDisruptionBudget per controller, and pod anti-affinity; needs 2+ replicas."
+    )
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "50Mi", None, "250Mi"),
+        description="Resources of each control-plane container.",
+    )
+
+
+class LinkerdProxySettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "20Mi", "1000m", "250Mi"),
+        description="Injected linkerd-proxy resources.",
+    )
+
+
+class LinkerdSettings(Settings):
+    version: str = Field(
+        default=LINKERD_EDGE_VERSION,
+        pattern=r"^\d{4}\.\d{1,2}\.\d+$",
+        description="Linkerd edge chart version of linkerd-crds, linkerd-control-plane and linkerd-viz "
+        "(release `edge-26.8.3` is chart `2026.8.3`).",
+    )
+    chart_repository: ChartRepository = Field(
+        default=LINKERD_EDGE_CHART_REPOSITORY, description="Where the Linkerd charts come from."
+    )
+    namespace: DnsLabel = Field(default="linkerd", description="Control-plane namespace.")
+    viz_namespace: DnsLabel = Field(default="linkerd-viz", description="Namespace of the linkerd-viz extension.")
+    certificates: CertificateSettings = Field(
+        default_factory=CertificateSettings,
+        description="The trust anchor and identity issuer, generated by `pulumi-tls` (ECDSA P-256).",
+    )
+    controllers: LinkerdControllerSettings = Field(
+        default_factory=LinkerdControllerSettings, description="The control-plane controllers."
+    )
+    proxy: LinkerdProxySettings = Field(default_factory=LinkerdProxySettings, description="Injected proxies.")
+
+
+class ConsulServerSettings(Settings):
+    replicas: int = Field(default=1, ge=1, description="Consul servers (Raft peers): 1, or 3 or 5 for a quorum.")
+    storage: Quantity = Field(default="10Gi", description="Each server's data volume.")
+    storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "200Mi", None, "1Gi"), description="Consul server resources."
+    )
+
+
+class ConsulConnectInjectSettings(Settings):
+    replicas: int = Field(default=1, ge=1, description="Replicas of the connect-injector (webhook and controllers).")
+    resources: ResourceSettings = Field(
+        default_factory=_resources("50m", "200Mi", None, "200Mi"), description="connect-injector resources."
+    )
+
+
+class ConsulProxySettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "100Mi", None, "150Mi"),
+        description="Injected consul-dataplane (Envoy) sidecar resources.",
+    )
+
+
+class ConsulSettings(Settings):
+    chart_version: ExactVersion = Field(default=CONSUL_CHART_VERSION, description="`consul` chart version.")
+    chart_repository: ChartRepository = Field(
+        default=HASHICORP_CHART_REPOSITORY, description="Where the consul chart comes from."
+    )
+    namespace: DnsLabel = Field(default="consul", description="Namespace of the Consul servers and controllers.")
+    datacenter: DnsLabel = Field(default="dc1", description="Consul datacenter name.")
+    server: ConsulServerSettings = Field(default_factory=ConsulServerSettings, description="The Consul servers.")
+    connect_inject: ConsulConnectInjectSettings = Field(
+        default_factory=ConsulConnectInjectSettings, description="The connect-injector."
+    )
+    proxy: ConsulProxySettings = Field(default_factory=ConsulProxySettings, description="Injected sidecars.")
+
+
 class RevisionSettings(Settings):
     name: DnsLabel = Field(description="Revision name, e.g. `1-30-3`: the `istio.io/rev` value of its istiod.")
     version: ExactVersion = Field(description="Istio version of this revision's istiod chart.")
@@ -252,6 +392,21 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 class MeshSettings(Settings):
+    provider: MeshProvider = Field(
+        default="istio",
+        description="Which mesh implements the stack: `istio`, `linkerd` or `consul`. Apps, mTLS, authorization, "
+        "observability and outputs are declared the same way for each.",
+    )
+    dataplane: IstioDataplane = Field(
+        default="sidecar",
+        description="Istio's data plane: `sidecar` (an Envoy per pod) or `ambient` (per-node ztunnel, waypoints "
+        "for L7). Istio only.",
+    )
+    ambient: AmbientSettings = Field(
+        default_factory=AmbientSettings, description="Istio ambient mode (with `dataplane: ambient`)."
+    )
+    linkerd: LinkerdSettings = Field(default_factory=LinkerdSettings, description="Linkerd (with `provider: linkerd`).")
+    consul: ConsulSettings = Field(default_factory=ConsulSettings, description="Consul (with `provider: consul`).")
     version: ExactVersion = Field(
         default=ISTIO_VERSION,
         description="Istio version of the base (CRDs) and gateway charts, and of istiod when no revisions are "
@@ -271,16 +426,16 @@ class MeshSettings(Settings):
     )
     mtls_mode: MtlsMode = Field(
         default="STRICT",
-        description="Mesh-wide PeerAuthentication mode. `PERMISSIVE` only while migrating workloads; "
-        "prod requires `STRICT`.",
+        description="Mesh-wide mutual TLS: `STRICT` (only mTLS), `PERMISSIVE` (plain text accepted too, while "
+        "migrating) or `DISABLE` (Istio sidecars only). Prod requires `STRICT`.",
     )
-    access_logging: bool = Field(default=False, description="Envoy access logs to the proxies' stdout.")
+    access_logging: bool = Field(default=False, description="Proxy access logs to the proxies' stdout.")
     protect_crds: bool = Field(
         default=False,
         description="Protect the base chart and keep Istio's CRDs when the stack is destroyed; prod requires `true`.",
     )
     injected_namespaces: tuple[DnsLabel, ...] = Field(
-        default=(), description="Extra namespaces the platform enrols in the mesh (labelled for sidecar injection)."
+        default=(), description="Extra namespaces the platform enrols in the mesh (labelled or annotated for it)."
     )
     revisions: tuple[RevisionSettings, ...] = Field(
         default=(),
@@ -340,6 +495,11 @@ class MeshSettings(Settings):
         """The tag or revision the gateway's pods are injected by."""
         return self.gateway.revision or self.injection_revision
 
+    @property
+    def implementation(self) -> str:
+        """The provider, and for Istio its data plane: `istio-sidecar`, `istio-ambient`, `linkerd`, `consul`."""
+        return f"istio-{self.dataplane}" if self.provider == "istio" else self.provider
+
 
 class IngressSettings(Settings):
     host: DnsSubdomain = Field(description="Host name the ingress gateway routes to the app.")
@@ -385,7 +545,12 @@ class AppSettings(Settings):
         default_factory=_resources("10m", "32Mi", "200m", "64Mi"), description="App container resources."
     )
     ingress: IngressSettings | None = Field(
-        default=None, description="Route from the ingress gateway; none by default."
+        default=None, description="Route from the Istio ingress gateway; none by default."
+    )
+    allowed_methods: tuple[HttpMethod, ...] = Field(
+        default=(),
+        description="HTTP methods the app's callers may use; empty allows any. An L7 rule: Istio ambient "
+        "enforces it at a waypoint it adds to the namespace.",
     )
     traffic_client: TrafficClientSettings = Field(
         default_factory=TrafficClientSettings, description="A traffic generator calling the app."
@@ -538,3 +703,8 @@ class StackSettings(Settings):
     def enrolled_namespaces(self) -> tuple[str, ...]:
         """Every namespace enrolled in the mesh, each once, in declaration order."""
         return tuple(dict.fromkeys([*self.mesh.injected_namespaces, *(app.namespace for app in self.apps)]))
+
+    @property
+    def layer7_namespaces(self) -> frozenset[str]:
+        """Namespaces holding an app with L7 authorization rules."""
+        return frozenset(app.namespace for app in self.apps if app.allowed_methods)

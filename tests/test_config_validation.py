@@ -36,7 +36,7 @@ BAD_INPUTS = [
         {"servicemesh:mesh.colour": "blue"},
         "servicemesh:mesh.colour",
         '"blue"',
-        "allowed keys here: version, chartRepository",
+        "allowed keys here: provider, dataplane, ambient, linkerd, consul, version",
     ),
     (
         "replicas-as-string",
@@ -97,10 +97,10 @@ BAD_INPUTS = [
     (
         "unknown-mtls-mode",
         "dev",
-        {"servicemesh:mesh.mtlsMode": "DISABLE"},
+        {"servicemesh:mesh.mtlsMode": "OFF"},
         "servicemesh:mesh.mtlsMode",
-        '"DISABLE"',
-        "must be one of 'STRICT' or 'PERMISSIVE'",
+        '"OFF"',
+        "must be one of 'STRICT', 'PERMISSIVE' or 'DISABLE'",
     ),
     (
         "unknown-environment",

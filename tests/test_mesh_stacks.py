@@ -7,7 +7,7 @@ import pytest
 from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
-from mesh.manifests import is_injected
+from mesh.istio.manifests import is_injected
 from settings.quantities import parse_quantity
 
 CHART = "kubernetes:helm.sh/v4:Chart"

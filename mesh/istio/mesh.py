@@ -1,58 +1,62 @@
-"""`IstioMesh`: the Istio control plane, the ingress gateway and the mesh-wide mTLS policy."""
+"""`IstioMesh`: the Istio control plane (sidecar or ambient), the ingress gateway and the
+mesh-wide mTLS policy."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh.attachment import MeshAttachment
+from mesh.attachment import IngressGateway, Workload, pod_security_labels
 from mesh.charts import ChartSource, install_chart
+from mesh.component import MeshArgs, ServiceMesh
 from mesh.custom_resource import custom_resource
-from mesh.manifests import (
-    SIDECAR_POD_SECURITY_LABELS,
+from mesh.istio.attachment import IstioAttachment, enrolment_labels
+from mesh.istio.manifests import (
+    NOT_IN_AMBIENT_POD_LABELS,
+    NOT_INJECTED_POD_LABELS,
     gateway_access_hint,
     gateway_selector,
-    injection_labels,
     mesh_wide_peer_authentication,
 )
-from mesh.values import base_values, gateway_values, istiod_values
-from settings import MeshSettings
-from settings.models import HelmSettings, RevisionSettings
+from mesh.istio.telemetry import tracing_extension_providers
+from mesh.istio.values import (
+    base_values,
+    cni_values,
+    gateway_values,
+    istiod_values,
+    ztunnel_values,
+)
+from settings.models import RevisionSettings
+from settings.quantities import Requests
 
 
-@dataclass(frozen=True, kw_only=True)
-class IstioMeshArgs:
-    """`settings`: the validated mesh settings; `helm`: how charts are installed;
-    `enrolled_namespaces`: the namespaces that will join the mesh (for their injection labels);
-    `extension_providers`: extra `meshConfig.extensionProviders` entries, none by default."""
-
-    settings: MeshSettings
-    helm: HelmSettings
-    enrolled_namespaces: Sequence[str] = ()
-    extension_providers: Sequence[Mapping[str, Any]] = ()
-
-
-class IstioMesh(pulumi.ComponentResource):
+class IstioMesh(ServiceMesh):
     """Owns Istio's namespaces, its `base` chart, one `istiod` chart per control-plane revision
     (or one without a revision), the `gateway` chart and the mesh-wide `PeerAuthentication`,
     installed in the order Istio requires:
 
     namespace → base (CRDs) → every istiod (ready) → gateway and the PeerAuthentication.
+
+    In ambient mode (`mesh.dataplane: ambient`) it also owns the Gateway API CRDs (for waypoints),
+    installed before istiod, and the `cni` and `ztunnel` charts, installed after istiod in that
+    order; everything that needs the data plane waits for ztunnel too.
     """
 
-    attachment: MeshAttachment
-    """What namespaces and workloads need to join this mesh."""
-
-    def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: MeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:mesh:IstioMesh", name, None, opts)
         mesh = args.settings
         gateway = mesh.gateway
+        ambient = mesh.dataplane == "ambient"
 
-        system_namespace = self._namespace(f"{name}-system-namespace", mesh.namespace)
+        # cni and ztunnel need hostPath volumes, host networking and NET_ADMIN in this namespace.
+        system_namespace = self._namespace(
+            f"{name}-system-namespace",
+            mesh.namespace,
+            labels=pod_security_labels(enforce="privileged") if ambient else None,
+        )
         gateway_namespace = (
             system_namespace
             if gateway.namespace == mesh.namespace
@@ -79,6 +83,17 @@ class IstioMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace]),
         )
 
+        # Waypoints are Gateway API Gateways; istiod watches their CRDs only if they exist when it starts.
+        gateway_api: list[pulumi.Resource] = []
+        if ambient:
+            gateway_api.append(
+                k8s.yaml.v2.ConfigFile(
+                    f"{name}-gateway-api-crds",
+                    file=mesh.ambient.gateway_api_manifest,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[base]),
+                )
+            )
+
         def install_istiod(revision: RevisionSettings | None) -> pulumi.Resource:
             suffix = f"-{revision.name}" if revision else ""
             return install(
@@ -87,13 +102,36 @@ class IstioMesh(pulumi.ComponentResource):
                 chart="istiod",
                 release_name=f"istiod{suffix}",
                 namespace=mesh.namespace,
-                values=istiod_values(mesh, revision=revision, extension_providers=args.extension_providers),
+                values=istiod_values(
+                    mesh, revision=revision, extension_providers=tracing_extension_providers(args.telemetry)
+                ),
                 webhooks_patched_by_istiod=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[base]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *gateway_api]),
             )
 
         revisions: Sequence[RevisionSettings | None] = mesh.revisions or [None]
         istiods = {revision.name if revision else None: install_istiod(revision) for revision in revisions}
+        control_plane: list[pulumi.Resource] = list(istiods.values())
+        if ambient:
+            cni = install(
+                f"{name}-cni",
+                version=mesh.version,
+                chart="cni",
+                release_name="istio-cni",
+                namespace=mesh.namespace,
+                values=cni_values(mesh),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=control_plane),
+            )
+            ztunnel = install(
+                f"{name}-ztunnel",
+                version=mesh.version,
+                chart="ztunnel",
+                release_name="ztunnel",
+                namespace=mesh.namespace,
+                values=ztunnel_values(mesh),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cni]),
+            )
+            control_plane += [cni, ztunnel]
         gateway_revision = mesh.resolve_revision(mesh.gateway_revision) if mesh.gateway_revision else None
         gateway_injector = istiods[gateway_revision.name if gateway_revision else None]
 
@@ -115,20 +153,35 @@ class IstioMesh(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
         )
 
-        self.attachment = MeshAttachment(
-            pod_security_labels=SIDECAR_POD_SECURITY_LABELS,
-            injection_labels_by_namespace={
-                namespace: injection_labels(mesh.namespace_revision(namespace))
-                for namespace in args.enrolled_namespaces
-            },
-            control_plane=list(istiods.values()),
+        gateway_workload = Workload(
+            name=gateway.name,
+            namespace=gateway.namespace,
+            service_account=gateway.name,
+            service=gateway.name,
+            selector=gateway_selector(gateway),
+            port=80,
+            port_name="http2",
+            protocol="http",
+        )
+        self.attachment = IstioAttachment(
+            implementation=mesh.implementation,
+            control_plane=control_plane,
             root_namespace=mesh.namespace,
             trust_domain=mesh.trust_domain,
-            sidecar_requests=mesh.proxy.resources.requested(),
-            gateway_namespace=gateway.namespace,
-            gateway_service_account=gateway.name,
-            gateway_selector=gateway_selector(gateway),
+            proxy_requests=Requests() if ambient else mesh.proxy.resources.requested(),
+            injection_labels_by_namespace={
+                namespace: enrolment_labels(ambient=ambient, revision=mesh.namespace_revision(namespace))
+                for namespace in args.enrolled_namespaces
+            },
+            version=mesh.version,
+            waypoint_requests=mesh.ambient.waypoint.resources.requested(),
+            addon_pod_labels=NOT_IN_AMBIENT_POD_LABELS if ambient else NOT_INJECTED_POD_LABELS,
+            ingress=IngressGateway(workload=gateway_workload, selector=gateway_selector(gateway)),
         )
+        if ambient:
+            self.node_agent_requests = (
+                mesh.ambient.ztunnel.resources.requested() + mesh.ambient.cni.resources.requested()
+            )
         self.control_plane_requests = mesh.istiod.resources.requested() * (mesh.istiod.min_replicas * len(istiods))
         self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
         self.version = pulumi.Output.from_input(mesh.version)
@@ -142,6 +195,16 @@ class IstioMesh(pulumi.ComponentResource):
                 for revision in mesh.revisions
             }
         )
+        self.exports = {
+            "istioVersion": self.version,
+            "istioNamespace": self.namespace,
+            "istioRevisions": self.revisions,
+            "ingressGateway": {
+                "namespace": self.gateway_namespace,
+                "service": self.gateway_service,
+                "access": self.gateway_access,
+            },
+        }
         self.register_outputs(
             {
                 "version": self.version,
@@ -151,11 +214,4 @@ class IstioMesh(pulumi.ComponentResource):
                 "gatewayAccess": self.gateway_access,
                 "revisions": self.revisions,
             }
-        )
-
-    def _namespace(self, resource_name: str, namespace: str) -> k8s.core.v1.Namespace:
-        return k8s.core.v1.Namespace(
-            resource_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace),
-            opts=pulumi.ResourceOptions(parent=self),
         )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mesh.attachment import pod_security_labels
 from settings import GatewaySettings
 
 PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"
 AUTHORIZATION_POLICY_API_VERSION = "security.istio.io/v1"
 MESH_WIDE_POLICY_NAME = "default"
 ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
-# Kubernetes' default cluster DNS domain (Istio's `global.proxy.clusterDomain` default).
-CLUSTER_DOMAIN = "cluster.local"
 # Istio's opt-out for a pod: the add-ons run outside the mesh, as upstream's samples/addons do.
 POD_INJECTION_LABEL = "sidecar.istio.io/inject"
 NOT_INJECTED_POD_LABELS = {POD_INJECTION_LABEL: "false"}
@@ -24,11 +23,23 @@ REVISION_LABEL = "istio.io/rev"
 # levels refuse those capabilities, so enforcing either would reject every injected pod. Only a
 # mesh with istio-cni (or ambient) can enforce `restricted`. The app containers are still held to
 # `restricted` by the warn and audit labels, so a regression in their own spec is reported.
-SIDECAR_POD_SECURITY_LABELS = {
-    "pod-security.kubernetes.io/enforce": "privileged",
-    "pod-security.kubernetes.io/warn": "restricted",
-    "pod-security.kubernetes.io/audit": "restricted",
-}
+SIDECAR_POD_SECURITY_LABELS = pod_security_labels(enforce="privileged")
+# Ambient pods are left untouched (istio-cni redirects traffic inside their network namespace and
+# ztunnel runs on the node), so their namespace can enforce `restricted`.
+AMBIENT_POD_SECURITY_LABELS = pod_security_labels(enforce="restricted")
+DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
+AMBIENT_DATAPLANE_MODE = "ambient"
+NOT_IN_AMBIENT_POD_LABELS = {DATAPLANE_MODE_LABEL: "none"}
+# A waypoint is a Gateway API Gateway of this class; istiod deploys it, with a ServiceAccount of
+# the Gateway's name. Services opt in with USE_WAYPOINT_LABEL; ingress traffic follows with
+# INGRESS_USE_WAYPOINT_LABEL, so the waypoint (not ztunnel) sees the gateway's identity too.
+GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
+WAYPOINT_GATEWAY_CLASS = "istio-waypoint"
+WAYPOINT_NAME = "waypoint"
+WAYPOINT_FOR_LABEL = "istio.io/waypoint-for"
+USE_WAYPOINT_LABEL = "istio.io/use-waypoint"
+INGRESS_USE_WAYPOINT_LABEL = "istio.io/ingress-use-waypoint"
+HBONE_PORT = 15008
 
 
 def injection_labels(revision: str | None) -> dict[str, str]:
@@ -69,20 +80,48 @@ def allow_nothing_policy(*, namespace: str) -> dict[str, Any]:
 
 
 def allow_from_principals(
-    *, name: str, namespace: str, selector: Mapping[str, str], principals: Sequence[str]
+    *,
+    name: str,
+    namespace: str,
+    principals: Sequence[str],
+    selector: Mapping[str, str] | None = None,
+    target_service: str | None = None,
+    methods: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """An ALLOW `AuthorizationPolicy` for the pods matching `selector`, from `principals` only.
+    """An ALLOW `AuthorizationPolicy` for the pods matching `selector` (enforced by their sidecar,
+    or by ztunnel in ambient) or for `target_service` (enforced by its waypoint), from `principals`
+    only and, with `methods`, only for those HTTP methods.
 
     With no principals the policy has no rules, and an ALLOW policy without rules allows nothing.
     """
-    spec: dict[str, Any] = {"selector": {"matchLabels": dict(selector)}, "action": "ALLOW"}
+    spec: dict[str, Any] = {"action": "ALLOW"}
+    if target_service is not None:
+        spec["targetRefs"] = [{"kind": "Service", "group": "", "name": target_service}]
+    else:
+        spec["selector"] = {"matchLabels": dict(selector or {})}
     if principals:
-        spec["rules"] = [{"from": [{"source": {"principals": list(principals)}}]}]
+        rule: dict[str, Any] = {"from": [{"source": {"principals": list(principals)}}]}
+        if methods:
+            rule["to"] = [{"operation": {"methods": list(methods)}}]
+        spec["rules"] = [rule]
     return {
         "apiVersion": AUTHORIZATION_POLICY_API_VERSION,
         "kind": "AuthorizationPolicy",
         "metadata": {"name": name, "namespace": namespace},
         "spec": spec,
+    }
+
+
+def waypoint(*, namespace: str) -> dict[str, Any]:
+    """The namespace's waypoint: the L7 proxy that enforces policies targeting its Services."""
+    return {
+        "apiVersion": GATEWAY_API_VERSION,
+        "kind": "Gateway",
+        "metadata": {"name": WAYPOINT_NAME, "namespace": namespace, "labels": {WAYPOINT_FOR_LABEL: "service"}},
+        "spec": {
+            "gatewayClassName": WAYPOINT_GATEWAY_CLASS,
+            "listeners": [{"name": "mesh", "port": HBONE_PORT, "protocol": "HBONE"}],
+        },
     }
 
 

@@ -13,6 +13,10 @@ from typing import Any
 from settings import MeshSettings
 from settings.models import RevisionSettings
 
+AMBIENT_PROFILE = {"profile": "ambient"}
+# Waypoints run in the apps' namespaces, which enforce Pod Security `restricted` in ambient mode;
+# that level requires a seccomp profile, which istiod's gateway template leaves unset by default.
+RESTRICTED_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
 # Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
 PROXY_STDOUT = "/dev/stdout"
 
@@ -57,13 +61,19 @@ def istiod_values(
     """Values of one `istiod` chart: the control plane (of `revision`, if any) and the sidecar defaults."""
     istiod = mesh.istiod
     revision_values = {"revision": revision.name, "revisionTags": mesh.tags_of(revision)} if revision else {}
+    global_values: dict[str, Any] = {
+        "istioNamespace": mesh.namespace,
+        "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
+        "proxy": {"resources": mesh.proxy.resources.as_manifest()},
+    }
+    ambient: dict[str, Any] = {}
+    if mesh.dataplane == "ambient":
+        global_values["waypoint"] = {"resources": mesh.ambient.waypoint.resources.as_manifest()}
+        ambient = {**AMBIENT_PROFILE, "gateways": dict(RESTRICTED_SECCOMP)}
     return {
         **revision_values,
-        "global": {
-            "istioNamespace": mesh.namespace,
-            "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
-            "proxy": {"resources": mesh.proxy.resources.as_manifest()},
-        },
+        **ambient,
+        "global": global_values,
         "replicaCount": istiod.replicas,
         "autoscaleEnabled": istiod.autoscaling.enabled,
         "autoscaleMin": istiod.autoscaling.min_replicas,
@@ -89,4 +99,18 @@ def gateway_values(mesh: MeshSettings) -> dict[str, Any]:
         },
         "podDisruptionBudget": {"minAvailable": 1} if gateway.pod_disruption_budget else {},
         "resources": gateway.resources.as_manifest(),
+    }
+
+
+def cni_values(mesh: MeshSettings) -> dict[str, Any]:
+    """Values of the `cni` chart: the ambient node agent that redirects pod traffic to ztunnel."""
+    return {**AMBIENT_PROFILE, "resources": mesh.ambient.cni.resources.as_manifest()}
+
+
+def ztunnel_values(mesh: MeshSettings) -> dict[str, Any]:
+    """Values of the `ztunnel` chart: the per-node mTLS proxy, trusting istiod in the mesh namespace."""
+    return {
+        **AMBIENT_PROFILE,
+        "istioNamespace": mesh.namespace,
+        "resources": mesh.ambient.ztunnel.resources.as_manifest(),
     }

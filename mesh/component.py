@@ -1,0 +1,58 @@
+"""`ServiceMesh`: what every mesh implementation's component offers the program, and `MeshArgs`,
+the one set of inputs they all take."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from mesh.attachment import MeshAttachment, TelemetryBackends
+from settings import MeshSettings
+from settings.models import HelmSettings
+from settings.quantities import Requests
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeshArgs:
+    """`settings`: the validated mesh settings; `helm`: how charts are installed;
+    `enrolled_namespaces`: the namespaces that will join the mesh; `telemetry`: where the add-ons
+    answer (for tracing, access logs and dashboards); `default_deny`: whether workloads refuse
+    callers no policy allows (for meshes that set this mesh-wide)."""
+
+    settings: MeshSettings
+    helm: HelmSettings
+    enrolled_namespaces: Sequence[str] = ()
+    telemetry: TelemetryBackends
+    default_deny: bool = False
+
+
+class ServiceMesh(pulumi.ComponentResource):
+    """Base of the mesh components: each installs its control plane, enforces mTLS mesh-wide, and
+    sets the attributes below before `register_outputs`."""
+
+    attachment: MeshAttachment
+    """How namespaces, workloads and add-ons join this mesh."""
+    control_plane_requests: Requests
+    gateway_requests: Requests = Requests()
+    node_agent_requests: Requests = Requests()
+    """What the mesh runs on every node (DaemonSets), counted for one node."""
+    exports: dict[str, Any]
+    """Stack outputs that describe this mesh, by output name."""
+
+    def _namespace(
+        self,
+        resource_name: str,
+        namespace: str,
+        *,
+        labels: dict[str, str] | None = None,
+        annotations: dict[str, str] | None = None,
+    ) -> k8s.core.v1.Namespace:
+        return k8s.core.v1.Namespace(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels, annotations=annotations),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,113 @@
+"""`IstioAttachment`: how namespaces and workloads join an Istio mesh, with sidecars or ambient."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from mesh.attachment import GrafanaDashboards, Manifest, MeshAttachment, ObjectMetadata, TelemetryBackends, Workload
+from mesh.istio.manifests import (
+    AMBIENT_DATAPLANE_MODE,
+    AMBIENT_POD_SECURITY_LABELS,
+    DATAPLANE_MODE_LABEL,
+    INGRESS_USE_WAYPOINT_LABEL,
+    SIDECAR_POD_SECURITY_LABELS,
+    USE_WAYPOINT_LABEL,
+    WAYPOINT_NAME,
+    allow_from_principals,
+    allow_nothing_policy,
+    injection_labels,
+    waypoint,
+)
+from mesh.istio.telemetry import istio_dashboards, mesh_telemetry
+from settings.quantities import Requests
+
+
+@dataclass(frozen=True, kw_only=True)
+class IstioAttachment(MeshAttachment):
+    """Istio: namespaces labelled for injection (sidecar) or ambient; `AuthorizationPolicy` with
+    SPIFFE principals; Envoy metrics merged for Prometheus' annotation-driven scraping; tracing
+    and access logs through the `Telemetry` API; Kiali."""
+
+    injection_labels_by_namespace: Mapping[str, Mapping[str, str]]
+    """Per enrolled namespace, the label that selects its sidecar injector (or ambient mode)."""
+    version: str
+    """Whose Grafana dashboards to provision."""
+    waypoint_requests: Requests = field(default_factory=Requests)
+    """What one waypoint requests (ambient)."""
+    kiali: bool = True
+
+    @property
+    def ambient(self) -> bool:
+        return self.implementation == "istio-ambient"
+
+    def namespace_metadata(self, namespace: str, *, default_deny: bool) -> ObjectMetadata:
+        security = AMBIENT_POD_SECURITY_LABELS if self.ambient else SIDECAR_POD_SECURITY_LABELS
+        return ObjectMetadata(labels={**security, **self.injection_labels_by_namespace[namespace]})
+
+    def namespace_manifests(self, namespace: str, *, default_deny: bool, layer7: bool) -> list[Manifest]:
+        manifests = [allow_nothing_policy(namespace=namespace)] if default_deny else []
+        if self.ambient and layer7:
+            manifests.append(waypoint(namespace=namespace))
+        return manifests
+
+    def namespace_requests(self, *, layer7: bool) -> Requests:
+        return self.waypoint_requests if self.ambient and layer7 else Requests()
+
+    def service_labels(self, *, layer7: bool) -> Mapping[str, str]:
+        if self.ambient and layer7:
+            return {USE_WAYPOINT_LABEL: WAYPOINT_NAME, INGRESS_USE_WAYPOINT_LABEL: "true"}
+        return {}
+
+    def authorization_manifests(
+        self, workload: Workload, *, callers: Sequence[Workload], methods: Sequence[str] = ()
+    ) -> list[Manifest]:
+        principals = [self.principal(caller) for caller in callers]
+        if not (self.ambient and methods):
+            return [
+                allow_from_principals(
+                    name=workload.name,
+                    namespace=workload.namespace,
+                    selector=workload.selector,
+                    principals=principals,
+                    methods=methods,
+                )
+            ]
+        # ztunnel enforces L4 only and, behind a waypoint, sees the waypoint's identity: the callers
+        # and methods are checked at the waypoint, and ztunnel lets only the waypoint through.
+        waypoint_identity = Workload(
+            name=WAYPOINT_NAME,
+            namespace=workload.namespace,
+            service_account=WAYPOINT_NAME,
+            service=WAYPOINT_NAME,
+            selector={},
+            port=0,
+            port_name="mesh",
+            protocol="tcp",
+        )
+        return [
+            allow_from_principals(
+                name=workload.name,
+                namespace=workload.namespace,
+                target_service=workload.service,
+                principals=principals,
+                methods=methods,
+            ),
+            allow_from_principals(
+                name=f"{workload.name}-{WAYPOINT_NAME}",
+                namespace=workload.namespace,
+                selector=workload.selector,
+                principals=[self.principal(waypoint_identity)],
+            ),
+        ]
+
+    def telemetry_manifests(self, backends: TelemetryBackends) -> list[Manifest]:
+        return [mesh_telemetry(root_namespace=self.root_namespace, backends=backends)]
+
+    def grafana_dashboards(self) -> GrafanaDashboards:
+        return istio_dashboards(self.version, ambient=self.ambient)
+
+
+def enrolment_labels(*, ambient: bool, revision: str | None) -> dict[str, str]:
+    """The one label that enrols a namespace: ambient mode, or the sidecar injector to use."""
+    return {DATAPLANE_MODE_LABEL: AMBIENT_DATAPLANE_MODE} if ambient else injection_labels(revision)
