@@ -37,7 +37,7 @@ snapshots: $(VENV)/.installed
 	$(VENV)/bin/python -m review snapshot --update
 
 reference: $(VENV)/.installed
-	$(VENV)/bin/python -m settings.reference
+	$(VENV)/bin/python -m review.readme
 
 engine:
 	tools/engine/build

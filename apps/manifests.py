@@ -113,15 +113,18 @@ def _pod_metadata(labels: dict[str, str], annotations: Mapping[str, str] | None)
     return metadata
 
 
-def app_deployment_spec(app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+def app_deployment_spec(
+    app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None, mount_token: bool = False
+) -> dict[str, Any]:
     """The app's Deployment spec: probes, resources, a restricted security context, spread; the
-    pod template carries the mesh's `pod_annotations`."""
+    pod template carries the mesh's `pod_annotations`, and mounts the ServiceAccount token only
+    when the mesh logs pods in with it (`mount_token`)."""
     labels = app_labels(app)
     probe = {"httpGet": {"path": app.health_path, "port": PORT_NAME}}
     pod_spec: dict[str, Any] = {
         "serviceAccountName": app.service_account,
-        # The sidecar brings its own projected token; the app never talks to the API server.
-        "automountServiceAccountToken": False,
+        # The app never talks to the API server; an Istio or Linkerd sidecar brings its own token.
+        "automountServiceAccountToken": mount_token,
         "securityContext": _restricted_pod_security(APP_USER_ID),
         "containers": [
             {
@@ -170,7 +173,7 @@ def client_service_spec(app: AppSettings) -> dict[str, Any]:
 
 
 def traffic_client_deployment_spec(
-    app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None
+    app: AppSettings, *, pod_annotations: Mapping[str, str] | None = None, mount_token: bool = False
 ) -> dict[str, Any]:
     """A curl loop calling the app through the mesh, so dashboards show traffic at once."""
     client = app.traffic_client
@@ -187,7 +190,7 @@ def traffic_client_deployment_spec(
             "metadata": _pod_metadata(labels, pod_annotations),
             "spec": {
                 "serviceAccountName": app.client_name,
-                "automountServiceAccountToken": False,
+                "automountServiceAccountToken": mount_token,
                 "securityContext": _restricted_pod_security(CLIENT_USER_ID),
                 "containers": [
                     {

@@ -58,7 +58,9 @@ class MeshApp(pulumi.ComponentResource):
             f"{name}-deployment",
             app.name,
             app,
-            spec=app_deployment_spec(app, pod_annotations=pod_annotations),
+            spec=app_deployment_spec(
+                app, pod_annotations=pod_annotations, mount_token=mesh.pods_mount_service_account_token
+            ),
         )
         self._object(
             k8s.core.v1.Service,
@@ -89,7 +91,9 @@ class MeshApp(pulumi.ComponentResource):
                 f"{name}-client",
                 app.client_name,
                 app,
-                spec=traffic_client_deployment_spec(app, pod_annotations=pod_annotations),
+                spec=traffic_client_deployment_spec(
+                    app, pod_annotations=pod_annotations, mount_token=mesh.pods_mount_service_account_token
+                ),
             )
 
         proxy = mesh.proxy_requests

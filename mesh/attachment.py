@@ -118,6 +118,8 @@ class MeshAttachment(ABC):
 
     callers_need_service: bool = False
     """Whether a workload that only calls others still needs a Service to have a mesh identity."""
+    pods_mount_service_account_token: bool = False
+    """Whether meshed pods need their ServiceAccount token mounted (to log in to the mesh)."""
 
     @abstractmethod
     def authorization_manifests(

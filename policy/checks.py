@@ -12,18 +12,34 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from mesh.charts import HELM_INSTALL_TYPES
-from mesh.istio.manifests import REVISION_LABEL, SIDECAR_INJECTION_LABEL, is_injected
+from mesh.consul.manifests import CONSUL_API_VERSION, MESH_ENTRY_NAME
+from mesh.consul.manifests import INJECT_ANNOTATION as CONSUL_INJECT_ANNOTATION
+from mesh.istio.manifests import (
+    AMBIENT_DATAPLANE_MODE,
+    DATAPLANE_MODE_LABEL,
+    REVISION_LABEL,
+    SIDECAR_INJECTION_LABEL,
+    is_injected,
+)
+from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES, DEFAULT_INBOUND_POLICY_ANNOTATION
+from mesh.linkerd.manifests import INJECT_ANNOTATION as LINKERD_INJECT_ANNOTATION
 from policy.objects import (
+    CONFIG_MAP,
     DEPLOYMENT,
     NAMESPACE,
     POD_DISRUPTION_BUDGET,
     SERVICE,
     STATEFUL_SET,
     WORKLOAD_TYPES,
+    annotations_of,
+    chart_name,
     containers_of,
+    group_of,
+    is_kind,
     is_peer_authentication,
     labels_of,
     lookup,
@@ -35,8 +51,6 @@ from policy.objects import (
 )
 from settings.models import PinnedImage
 
-DATAPLANE_MODE_LABEL = "istio.io/dataplane-mode"
-AMBIENT_DATAPLANE_MODE = "ambient"
 # The gateway chart's pods start with `image: auto`; the injector's `gateway` template (named
 # by this pod annotation) replaces it with the proxy image of the istiod that injects it.
 INJECTION_TEMPLATE_ANNOTATION = "inject.istio.io/templates"
@@ -48,6 +62,21 @@ EXPOSED_SERVICE_TYPES = frozenset({"LoadBalancer", "NodePort"})
 _EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
 _LOCAL_CHART_PREFIXES = ("/", "./", "../", "file://")
 _PINNED_IMAGE = TypeAdapter(PinnedImage)
+
+ISTIO = "istio"
+LINKERD = "linkerd"
+CONSUL = "consul"
+# The chart of each mesh's control plane: how the pack tells which mesh a stack runs. Not the stack's
+# config: the pack also judges real previews, and what counts is what the stack installs.
+CONTROL_PLANE_CHARTS = {"istiod": ISTIO, "linkerd-control-plane": LINKERD, "consul": CONSUL}
+# Linkerd's default inbound policies that admit only clients with a mesh identity (mTLS): the one
+# STRICT sets, one limited to the cluster's identities, and refusing everyone a Server does not allow.
+LINKERD_AUTHENTICATED_POLICIES = frozenset({DEFAULT_INBOUND_POLICIES["STRICT"], "cluster-authenticated", "deny"})
+# The control-plane chart keeps its values, as YAML, in this ConfigMap (key `values`), where the proxy
+# injector reads them; a real preview shows it among a `helm.sh/v4:Chart`'s rendered objects.
+LINKERD_CONFIG_MAP = "linkerd-config"
+CONSUL_GROUP = CONSUL_API_VERSION.split("/")[0]
+CONSUL_STRICT_MTLS_MODE = "strict"
 
 
 @dataclass(frozen=True)
@@ -68,11 +97,50 @@ class Violation:
     urn: str | None = None
 
 
+# Meshes
+
+
+def installed_meshes(resources: Sequence[Resource]) -> frozenset[str]:
+    """The meshes whose control plane the stack installs (`istio`, `linkerd`, `consul`).
+
+    A Helm install names its chart under mocks and for a Helm release (whose inputs the engine
+    passes); a real preview passes no inputs of a `helm.sh/v4:Chart`, only its rendered objects,
+    among them Linkerd's `linkerd-config` ConfigMap. Consul's config entries are custom resources
+    the stack declares itself, so they show Consul either way.
+    """
+    return frozenset(mesh for mesh in map(_mesh_shown_by, resources) if mesh is not None)
+
+
+def _mesh_shown_by(resource: Resource) -> str | None:
+    """The mesh whose control plane `resource` installs or belongs to, if any."""
+    if resource.type in HELM_INSTALL_TYPES:
+        return CONTROL_PLANE_CHARTS.get(chart_name(str(lookup(resource.props, "chart") or "")))
+    if _is_linkerd_config(resource):
+        return LINKERD
+    return CONSUL if group_of(resource.type) == CONSUL_GROUP else None
+
+
 # mTLS
 
 
 def mesh_wide_mtls_violations(resources: Sequence[Resource], *, root_namespace: str) -> list[Violation]:
-    """Exactly one mesh-wide PeerAuthentication (root namespace, no selector), and it is STRICT."""
+    """mTLS is required mesh-wide, in the terms of each mesh the stack installs (Istio's when it
+    installs none the pack recognises): see `istio_mtls_violations`, `linkerd_mtls_violations` and
+    `consul_mtls_violations`. `root_namespace` is Istio's."""
+    meshes = installed_meshes(resources) or {ISTIO}
+    violations = []
+    if ISTIO in meshes:
+        violations += istio_mtls_violations(resources, root_namespace=root_namespace)
+    if LINKERD in meshes:
+        violations += linkerd_mtls_violations(resources)
+    if CONSUL in meshes:
+        violations += consul_mtls_violations(resources)
+    return violations
+
+
+def istio_mtls_violations(resources: Sequence[Resource], *, root_namespace: str) -> list[Violation]:
+    """Istio (sidecar or ambient): exactly one mesh-wide PeerAuthentication (root namespace, no selector),
+    and it is STRICT."""
     mesh_wide = [
         resource
         for resource in resources
@@ -111,6 +179,126 @@ def mesh_wide_mtls_violations(resources: Sequence[Resource], *, root_namespace: 
     return []
 
 
+def linkerd_mtls_violations(resources: Sequence[Resource]) -> list[Violation]:
+    """Linkerd: every control plane makes meshed pods refuse clients without a mesh identity by
+    default: its values set `proxy.defaultInboundPolicy` to all-authenticated (or the stricter
+    cluster-authenticated or deny)."""
+    violations = []
+    for source, values in _linkerd_control_planes(resources):
+        policy = lookup(values, "proxy", "defaultInboundPolicy")
+        if _is_authenticated_linkerd_policy(policy):
+            continue
+        found = (
+            f"sets proxy.defaultInboundPolicy {policy}"
+            if policy
+            else "sets no proxy.defaultInboundPolicy, so the chart's all-unauthenticated applies"
+        )
+        violations.append(
+            Violation(
+                f"the Linkerd control plane ({_describe_source(source)}) {found}: meshed pods accept plaintext "
+                f"from clients without a mesh identity; set proxy.defaultInboundPolicy to "
+                f"{DEFAULT_INBOUND_POLICIES['STRICT']} (servicemesh:mesh.mtlsMode STRICT), or to "
+                "cluster-authenticated or deny",
+                source.urn,
+            )
+        )
+    return violations
+
+
+def _is_authenticated_linkerd_policy(policy: Any) -> bool:
+    return isinstance(policy, str) and policy in LINKERD_AUTHENTICATED_POLICIES
+
+
+def _linkerd_control_planes(resources: Sequence[Resource]) -> list[tuple[Resource, Mapping[str, Any]]]:
+    """Each Linkerd control plane with its chart values: from the Helm install's inputs, or from the
+    `linkerd-config` ConfigMap the chart renders (a real preview of a `helm.sh/v4:Chart`)."""
+    planes: list[tuple[Resource, Mapping[str, Any]]] = []
+    for resource in resources:
+        if _is_linkerd_config(resource):
+            planes.append((resource, _yaml_mapping(lookup(resource.props, "data", "values"))))
+        elif _mesh_shown_by(resource) == LINKERD:
+            planes.append((resource, mapping_at(resource.props, "values")))
+    return planes
+
+
+def _is_linkerd_config(resource: Resource) -> bool:
+    return resource.type == CONFIG_MAP and name_of(resource.props) == LINKERD_CONFIG_MAP
+
+
+def _yaml_mapping(text: Any) -> Mapping[str, Any]:
+    """The mapping a YAML document holds, or an empty one (for anything else, or text that is not YAML)."""
+    try:
+        document = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        return {}
+    return document if isinstance(document, Mapping) else {}
+
+
+def consul_mtls_violations(resources: Sequence[Resource]) -> list[Violation]:
+    """Consul: the stack declares the `Mesh` config entry and it forbids permissive mTLS
+    (`allowEnablingPermissiveMutualTLS` false or unset), and a `ProxyDefaults` that sets
+    `mutualTLSMode` sets it `strict`."""
+    entries = [resource for resource in resources if is_kind(resource.type, CONSUL_GROUP, "Mesh")]
+    if not entries:
+        # Consul keeps one Mesh entry per cluster: declaring it is what keeps anyone else's from allowing it.
+        return [
+            Violation(
+                f"no Consul Mesh config entry: add a Mesh ({CONSUL_API_VERSION}) named '{MESH_ENTRY_NAME}' in "
+                "Consul's namespace with spec.allowEnablingPermissiveMutualTLS false, so no service or proxy can "
+                "be switched to permissive mTLS (servicemesh:mesh.mtlsMode STRICT)"
+            )
+        ]
+    violations = [
+        Violation(
+            f"the Consul Mesh entry '{name_of(entry.props)}' sets spec.allowEnablingPermissiveMutualTLS true, so a "
+            "ServiceDefaults or ProxyDefaults may make proxies accept plaintext; set it to false "
+            "(servicemesh:mesh.mtlsMode STRICT)",
+            entry.urn,
+        )
+        for entry in entries
+        if lookup(entry.props, "spec", "allowEnablingPermissiveMutualTLS") is True
+    ]
+    violations += [
+        Violation(
+            f"the Consul ProxyDefaults '{name_of(entry.props)}' sets spec.mutualTLSMode "
+            f"{lookup(entry.props, 'spec', 'mutualTLSMode')}, so every proxy accepts plaintext; set it to "
+            f"{CONSUL_STRICT_MTLS_MODE} (servicemesh:mesh.mtlsMode STRICT)",
+            entry.urn,
+        )
+        for entry in resources
+        if is_kind(entry.type, CONSUL_GROUP, "ProxyDefaults") and not _is_strict_consul_mode(entry.props)
+    ]
+    return violations
+
+
+def _is_strict_consul_mode(props: Mapping[str, Any]) -> bool:
+    """Whether a Consul ServiceDefaults or ProxyDefaults leaves `mutualTLSMode` unset (strict) or sets it strict."""
+    mode = lookup(props, "spec", "mutualTLSMode")
+    return not mode or str(mode).lower() == CONSUL_STRICT_MTLS_MODE
+
+
+def _describe_source(resource: Resource) -> str:
+    if resource.type in HELM_INSTALL_TYPES:
+        return f"chart '{lookup(resource.props, 'chart')}'"
+    return f"ConfigMap {namespace_of(resource.props)}/{name_of(resource.props)}"
+
+
+# Plaintext
+
+
+def plaintext_mode_violations(
+    resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
+) -> list[str]:
+    """No object outside `allowed_namespaces` lets a workload accept plaintext, in any mesh's terms:
+    see `peer_authentication_mode_violations`, `linkerd_inbound_policy_violations` and
+    `consul_mtls_mode_violations`."""
+    return [
+        *peer_authentication_mode_violations(resource_type, props, allowed_namespaces=allowed_namespaces),
+        *linkerd_inbound_policy_violations(resource_type, props, allowed_namespaces=allowed_namespaces),
+        *consul_mtls_mode_violations(resource_type, props, allowed_namespaces=allowed_namespaces),
+    ]
+
+
 def peer_authentication_mode_violations(
     resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
 ) -> list[str]:
@@ -133,6 +321,48 @@ def peer_authentication_mode_violations(
         "while it migrates"
         for field, mode in modes.items()
         if mode in WEAK_MTLS_MODES
+    ]
+
+
+def linkerd_inbound_policy_violations(
+    resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
+) -> list[str]:
+    """No namespace or pod template outside the allowlist overrides Linkerd's default inbound policy
+    with one that admits clients without a mesh identity (`all-unauthenticated`, `cluster-unauthenticated`,
+    `audit`: anything but all-authenticated, cluster-authenticated or deny)."""
+    if resource_type == NAMESPACE:
+        namespace, annotations, what = name_of(props), annotations_of(props), f"Namespace '{name_of(props)}'"
+    elif pod_spec_of(resource_type, props) is not None:
+        namespace = namespace_of(props)
+        annotations = mapping_at(pod_metadata_of(resource_type, props), "annotations")
+        what = f"{_describe(resource_type, props)} (pod template)"
+    else:
+        return []
+    policy = annotations.get(DEFAULT_INBOUND_POLICY_ANNOTATION)
+    if policy is None or _is_authenticated_linkerd_policy(policy) or namespace in allowed_namespaces:
+        return []
+    return [
+        f"{what} sets the annotation {DEFAULT_INBOUND_POLICY_ANNOTATION}: {policy}, which admits clients without "
+        f"a mesh identity (plaintext); use {', '.join(sorted(LINKERD_AUTHENTICATED_POLICIES))} (or remove it to "
+        f"inherit the control plane's), or add '{namespace}' to this policy's allowedNamespaces while it migrates"
+    ]
+
+
+def consul_mtls_mode_violations(
+    resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
+) -> list[str]:
+    """No Consul ServiceDefaults or ProxyDefaults outside the allowlist sets `mutualTLSMode` to
+    anything but strict (`permissive` accepts plaintext on the service port)."""
+    kind = resource_type.rsplit(":", 1)[-1]
+    if group_of(resource_type) != CONSUL_GROUP or kind not in ("ServiceDefaults", "ProxyDefaults"):
+        return []
+    namespace = namespace_of(props)
+    if _is_strict_consul_mode(props) or namespace in allowed_namespaces:
+        return []
+    return [
+        f"{kind} '{name_of(props)}' in namespace '{namespace}' sets spec.mutualTLSMode "
+        f"{lookup(props, 'spec', 'mutualTLSMode')}, which accepts plaintext; use {CONSUL_STRICT_MTLS_MODE} (or "
+        f"remove it to inherit), or add '{namespace}' to this policy's allowedNamespaces while it migrates"
     ]
 
 
@@ -209,15 +439,29 @@ def container_resource_violations(resource_type: str, props: Mapping[str, Any]) 
     return violations
 
 
-def is_enrolled(namespace_labels: Mapping[str, Any]) -> bool:
-    """Whether a namespace's labels put its pods in the mesh: ambient mode or sidecar injection."""
-    return namespace_labels.get(DATAPLANE_MODE_LABEL) == AMBIENT_DATAPLANE_MODE or is_injected(namespace_labels)
+def is_enrolled(namespace_props: Mapping[str, Any], workloads: Sequence[Resource]) -> bool:
+    """Whether a namespace's pods join a mesh: labelled for Istio (sidecar injection, or ambient),
+    annotated for Linkerd's injection or, as Consul enrols pod by pod, every workload's pods
+    annotated for Consul's injection."""
+    labels, annotations = labels_of(namespace_props), annotations_of(namespace_props)
+    return (
+        is_injected(labels)
+        or labels.get(DATAPLANE_MODE_LABEL) == AMBIENT_DATAPLANE_MODE
+        or annotations.get(LINKERD_INJECT_ANNOTATION) == "enabled"
+        or (bool(workloads) and all(_consul_injected(workload) for workload in workloads))
+    )
+
+
+def _consul_injected(workload: Resource) -> bool:
+    annotations = mapping_at(pod_metadata_of(workload.type, workload.props), "annotations")
+    # Consul reads the annotation as a boolean; the program writes "true".
+    return str(annotations.get(CONSUL_INJECT_ANNOTATION, "")).lower() == "true"
 
 
 def namespace_enrolment_violations(
     resources: Sequence[Resource], *, exempt_namespaces: Collection[str]
 ) -> list[Violation]:
-    """Every namespace that holds workloads is declared by the stack and labelled into the mesh."""
+    """Every namespace that holds workloads is declared by the stack and enrolled in the mesh (see `is_enrolled`)."""
     declared = {name_of(resource.props): resource for resource in resources if resource.type == NAMESPACE}
     violations = []
     for namespace, workloads in _workloads_by_namespace(resources).items():
@@ -233,11 +477,11 @@ def namespace_enrolment_violations(
                     workloads[0].urn,
                 )
             )
-        elif not is_enrolled(labels_of(declared[namespace].props)):
+        elif not is_enrolled(declared[namespace].props, workloads):
             violations.append(
                 Violation(
-                    f"namespace '{namespace}' holds workloads ({names}) but is not labelled into the mesh: label it "
-                    f"{_injection_label_choices()}, or add it to this policy's exemptNamespaces",
+                    f"namespace '{namespace}' holds workloads ({names}) but is not enrolled in the mesh: "
+                    f"{_enrolment_choices(installed_meshes(resources))}; or add it to this policy's exemptNamespaces",
                     declared[namespace].urn,
                 )
             )
@@ -252,11 +496,20 @@ def _workloads_by_namespace(resources: Sequence[Resource]) -> dict[str, list[Res
     return by_namespace
 
 
-def _injection_label_choices() -> str:
-    return (
-        f"{SIDECAR_INJECTION_LABEL}=enabled, {REVISION_LABEL}=<revision or tag> or "
-        f"{DATAPLANE_MODE_LABEL}={AMBIENT_DATAPLANE_MODE}"
-    )
+_ENROLMENT_CHOICES = {
+    ISTIO: (
+        f"label it {SIDECAR_INJECTION_LABEL}=enabled, {REVISION_LABEL}=<revision or tag> or "
+        f"{DATAPLANE_MODE_LABEL}={AMBIENT_DATAPLANE_MODE} (Istio)"
+    ),
+    LINKERD: f"annotate it {LINKERD_INJECT_ANNOTATION}=enabled (Linkerd)",
+    CONSUL: f"annotate every workload's pod template in it {CONSUL_INJECT_ANNOTATION}=true (Consul)",
+}
+
+
+def _enrolment_choices(meshes: Collection[str]) -> str:
+    """How to enrol a namespace in the meshes the stack installs; in every mesh's terms when it installs
+    none the pack recognises."""
+    return ", or ".join(choice for mesh, choice in _ENROLMENT_CHOICES.items() if mesh in meshes or not meshes)
 
 
 def disruption_budget_advisories(resources: Sequence[Resource]) -> list[Violation]:
@@ -336,8 +589,7 @@ def _is_dashboard_service(props: Mapping[str, Any], dashboard_names: Collection[
 
 
 def _is_dashboard_chart(chart: str, dashboard_names: Collection[str]) -> bool:
-    chart_name = chart.rstrip("/").rsplit("/", 1)[-1]
-    return any(dashboard in chart_name for dashboard in dashboard_names)
+    return any(dashboard in chart_name(chart) for dashboard in dashboard_names)
 
 
 def _service_types_in_values(values: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Any]]:

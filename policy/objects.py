@@ -12,6 +12,7 @@ from typing import Any
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SERVICE = "kubernetes:core/v1:Service"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
@@ -67,11 +68,25 @@ def labels_of(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping_at(props, "metadata", "labels")
 
 
+def annotations_of(props: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping_at(props, "metadata", "annotations")
+
+
+def group_of(resource_type: str) -> str | None:
+    """The API group of a type token `kubernetes:<group>/<version>:<Kind>` (`core` for the core group), or
+    None for anything that is not a Kubernetes object."""
+    package, _, rest = resource_type.partition(":")
+    return rest.split("/")[0] if package == "kubernetes" and "/" in rest else None
+
+
 def is_kind(resource_type: str, group: str, kind: str) -> bool:
     """Whether a type token `kubernetes:<group>/<version>:<Kind>` is `kind` of `group`, any version."""
-    package, _, rest = resource_type.partition(":")
-    api_version, _, type_kind = rest.partition(":")
-    return package == "kubernetes" and api_version.split("/")[0] == group and type_kind == kind
+    return group_of(resource_type) == group and resource_type.rsplit(":", 1)[-1] == kind
+
+
+def chart_name(chart: str) -> str:
+    """A Helm chart's name whatever its source: `istiod`, `oci://…/istiod` and `/srv/charts/istiod`."""
+    return chart.rstrip("/").rsplit("/", 1)[-1]
 
 
 def is_peer_authentication(resource_type: str) -> bool:

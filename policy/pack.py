@@ -35,13 +35,26 @@ from policy.checks import (
     image_pin_violations,
     mesh_wide_mtls_violations,
     namespace_enrolment_violations,
-    peer_authentication_mode_violations,
+    plaintext_mode_violations,
 )
 from settings import NAMESPACE, GatewaySettings, MeshSettings
+from settings.models import ConsulSettings, LinkerdSettings
 
 PACK_NAME = "servicemesh-guardrails"
 MESH_NAMESPACE = MeshSettings.model_fields["namespace"].default
 GATEWAY_NAMESPACE = GatewaySettings.model_fields["namespace"].default
+# Every mesh's own namespaces, as the settings default them: control planes, Istio's ingress gateway and
+# Linkerd's viz extension run there, each meshed (or not) as its chart decides.
+MESH_OWN_NAMESPACES = [
+    MESH_NAMESPACE,
+    GATEWAY_NAMESPACE,
+    LinkerdSettings.model_fields["namespace"].default,
+    LinkerdSettings.model_fields["viz_namespace"].default,
+    ConsulSettings.model_fields["namespace"].default,
+]
+
+# Where the project's Linkerd and Consul stacks run the add-ons (Istio's keep them in istio-system).
+ADDONS_NAMESPACE = "observability"
 
 _NAMESPACE_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
 
@@ -50,7 +63,8 @@ ROOT_NAMESPACE_SCHEMA = PolicyConfigSchema(
         "rootNamespace": {
             "type": "string",
             "default": MESH_NAMESPACE,
-            "description": "The mesh's root namespace (servicemesh:mesh.namespace).",
+            "description": "Istio's root namespace (servicemesh:mesh.namespace), which holds the mesh-wide "
+            "PeerAuthentication.",
         }
     }
 )
@@ -59,7 +73,9 @@ PEER_AUTHENTICATION_SCHEMA = PolicyConfigSchema(
         "allowedNamespaces": {
             **_NAMESPACE_LIST,
             "default": [],
-            "description": "Namespaces whose PeerAuthentications may set PERMISSIVE or DISABLE (while migrating).",
+            "description": "Namespaces whose objects may accept plaintext while they migrate: Istio "
+            "PeerAuthentications (PERMISSIVE or DISABLE), Linkerd inbound-policy annotations (unauthenticated), "
+            "Consul ServiceDefaults and ProxyDefaults (mutualTLSMode permissive).",
         }
     }
 )
@@ -67,8 +83,9 @@ ENROLMENT_SCHEMA = PolicyConfigSchema(
     properties={
         "exemptNamespaces": {
             **_NAMESPACE_LIST,
-            "default": [MESH_NAMESPACE, GATEWAY_NAMESPACE, "kube-system"],
-            "description": "Namespaces whose workloads need not be in the mesh: the mesh's own and the add-ons'.",
+            "default": [*MESH_OWN_NAMESPACES, ADDONS_NAMESPACE, "kube-system"],
+            "description": "Namespaces whose workloads need not be in the mesh: the mesh's own and the add-ons' "
+            "(servicemesh:observability.namespace; the project's Linkerd and Consul stacks use 'observability').",
         }
     }
 )
@@ -121,7 +138,7 @@ def _validate_mesh_wide_mtls(args: StackValidationArgs, report_violation: Report
 def _validate_peer_authentication_modes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     allowed = policy_config(args, PEER_AUTHENTICATION_SCHEMA)["allowedNamespaces"]
     _report(
-        peer_authentication_mode_violations(args.resource_type, args.props, allowed_namespaces=allowed),
+        plaintext_mode_violations(args.resource_type, args.props, allowed_namespaces=allowed),
         report_violation,
     )
 
@@ -159,14 +176,18 @@ def _validate_disruption_budgets(args: StackValidationArgs, report_violation: Re
 POLICIES: list[Policy] = [
     StackValidationPolicy(
         name="mesh-mtls-strict",
-        description="The stack has exactly one mesh-wide PeerAuthentication, in the root namespace, and it is STRICT.",
+        description="mTLS is required mesh-wide, in the installed mesh's terms: Istio's one mesh-wide "
+        "PeerAuthentication is STRICT; Linkerd's default inbound policy is authenticated; Consul's Mesh entry "
+        "forbids permissive mTLS and its ProxyDefaults is strict.",
         validate=_validate_mesh_wide_mtls,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=ROOT_NAMESPACE_SCHEMA,
     ),
     ResourceValidationPolicy(
         name="peer-authentication-no-plaintext",
-        description="No PeerAuthentication sets PERMISSIVE or DISABLE outside the allowed namespaces.",
+        description="Outside the allowed namespaces, no Istio PeerAuthentication sets PERMISSIVE or DISABLE, no "
+        "Linkerd inbound-policy annotation admits unauthenticated clients, and no Consul ServiceDefaults or "
+        "ProxyDefaults is permissive.",
         validate=_validate_peer_authentication_modes,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PEER_AUTHENTICATION_SCHEMA,
@@ -191,7 +212,8 @@ POLICIES: list[Policy] = [
     ),
     StackValidationPolicy(
         name="workload-namespace-in-mesh",
-        description="Every namespace that holds workloads is labelled into the mesh, except exempt namespaces.",
+        description="Every namespace that holds workloads is enrolled in the mesh (Istio labels, Linkerd's inject "
+        "annotation, or Consul's on every workload), except exempt namespaces.",
         validate=_validate_namespace_enrolment,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=ENROLMENT_SCHEMA,

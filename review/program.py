@@ -101,6 +101,26 @@ def replace_secrets(value: Any, replacement: Callable[[Any], Any]) -> Any:
     return value
 
 
+def _mock_secret(value: str) -> dict[str, str]:
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+
+
+def _mock_pem(kind: str, name: str) -> str:
+    return f"-----BEGIN {kind}-----\nmock-{name}\n-----END {kind}-----\n"
+
+
+# What the tls provider generates: PEM text, stable per resource; private keys secret, as it marks them.
+_TLS_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
+    "tls:index/privateKey:PrivateKey": lambda name: {
+        "privateKeyPem": _mock_secret(_mock_pem("PRIVATE KEY", name)),
+        "publicKeyPem": _mock_pem("PUBLIC KEY", name),
+    },
+    "tls:index/selfSignedCert:SelfSignedCert": lambda name: {"certPem": _mock_pem("CERTIFICATE", name)},
+    "tls:index/locallySignedCert:LocallySignedCert": lambda name: {"certPem": _mock_pem("CERTIFICATE", name)},
+    "tls:index/certRequest:CertRequest": lambda name: {"certRequestPem": _mock_pem("CERTIFICATE REQUEST", name)},
+}
+
+
 class _EchoMocks(Mocks):
     """A mock engine that creates every resource with its inputs as its outputs."""
 
@@ -108,7 +128,8 @@ class _EchoMocks(Mocks):
         outputs = dict(args.inputs)
         if args.typ.startswith("random:"):
             # A generated value, stable per resource and secret, as the random provider keeps it.
-            outputs["result"] = {rpc._special_sig_key: rpc._special_secret_sig, "value": f"mock-{args.name}"}
+            outputs["result"] = _mock_secret(f"mock-{args.name}")
+        outputs |= _TLS_OUTPUTS.get(args.typ, lambda _: {})(args.name)
         return f"{args.name}-id", outputs
 
     def call(self, args: Any) -> tuple[dict, None]:

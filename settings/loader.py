@@ -229,6 +229,7 @@ def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
         "mesh.ambient.cni.resources": mesh.ambient.cni.resources,
         "mesh.linkerd.controllers.resources": mesh.linkerd.controllers.resources,
         "mesh.linkerd.proxy.resources": mesh.linkerd.proxy.resources,
+        "mesh.linkerd.viz.resources": mesh.linkerd.viz.resources,
         "mesh.consul.server.resources": mesh.consul.server.resources,
         "mesh.consul.connectInject.resources": mesh.consul.connect_inject.resources,
         "mesh.consul.proxy.resources": mesh.consul.proxy.resources,
@@ -492,6 +493,15 @@ def _provider_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 f"{'linkerd-viz' if mesh.provider == 'linkerd' else 'the Consul UI'})",
                 True,
             )
+    if mesh.provider == "linkerd":
+        for index, app in enumerate(settings.apps):
+            if app.allowed_methods:
+                yield ConfigProblem(
+                    f"{NAMESPACE}:apps[{index}].allowedMethods",
+                    "is not supported with mesh.provider linkerd by this program: Linkerd matches methods only "
+                    "with HTTPRoutes, which also take over the app's probe authorizations; remove it",
+                    list(app.allowed_methods),
+                )
     certificates = mesh.linkerd.certificates
     if certificates.issuer_validity_hours >= certificates.trust_anchor_validity_hours:
         yield ConfigProblem(
@@ -500,6 +510,21 @@ def _provider_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
             "issuer cannot outlive the anchor that signs it",
             certificates.issuer_validity_hours,
         )
+    if mesh.provider == "consul" and settings.helm.install_mode != "release":
+        yield ConfigProblem(
+            f"{NAMESPACE}:helm.installMode",
+            "the consul chart creates its TLS CA and gossip key in Helm hooks, which 'chart' mode never runs "
+            "(the servers would wait for them forever); allowed with mesh.provider consul: release",
+            settings.helm.install_mode,
+        )
+    for index, app in enumerate(settings.apps):
+        if app.allowed_methods and app.protocol not in ("http", "http2", "grpc"):
+            yield ConfigProblem(
+                f"{NAMESPACE}:apps[{index}].allowedMethods",
+                f"needs an HTTP protocol (http, http2 or grpc); apps[{index}].protocol is {app.protocol}, whose "
+                "requests have no method",
+                list(app.allowed_methods),
+            )
     servers = mesh.consul.server.replicas
     if mesh.provider == "consul" and servers % 2 == 0:
         yield ConfigProblem(

@@ -322,6 +322,13 @@ class LinkerdProxySettings(Settings):
     )
 
 
+class LinkerdVizSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=_resources("100m", "50Mi", None, "250Mi"),
+        description="Resources of each linkerd-viz component (metrics-api, tap, tap-injector, dashboard).",
+    )
+
+
 class LinkerdSettings(Settings):
     version: str = Field(
         default=LINKERD_EDGE_VERSION,
@@ -342,6 +349,10 @@ class LinkerdSettings(Settings):
         default_factory=LinkerdControllerSettings, description="The control-plane controllers."
     )
     proxy: LinkerdProxySettings = Field(default_factory=LinkerdProxySettings, description="Injected proxies.")
+    viz: LinkerdVizSettings = Field(
+        default_factory=LinkerdVizSettings,
+        description="The linkerd-viz dashboard, reading the stack's Prometheus (its own is not installed).",
+    )
 
 
 class ConsulServerSettings(Settings):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stack_harness import STACKS, StackRun, run_stack
+from stack_harness import STACKS, StackRun, run_stack, stack_names
 
 _runs: dict[str, StackRun] = {}
 
@@ -34,3 +34,29 @@ def staging() -> StackRun:
 @pytest.fixture
 def prod() -> StackRun:
     return stack_run("prod")
+
+
+@pytest.fixture(params=stack_names())
+def every_stack(request: pytest.FixtureRequest) -> StackRun:
+    """Each stack file of the project in turn, whatever mesh it runs."""
+    return stack_run(request.param)
+
+
+@pytest.fixture
+def dev_ambient() -> StackRun:
+    return stack_run("dev-ambient")
+
+
+@pytest.fixture
+def prod_ambient() -> StackRun:
+    return stack_run("prod-ambient")
+
+
+@pytest.fixture
+def dev_linkerd() -> StackRun:
+    return stack_run("dev-linkerd")
+
+
+@pytest.fixture
+def prod_linkerd() -> StackRun:
+    return stack_run("prod-linkerd")

@@ -5,7 +5,7 @@ the `python -m review` command line run the program the same way.
 """
 
 from review.program import RegisteredResource, StackRun, run_program, run_stack
-from review.stacks import DELETE, PROJECT, PROJECT_ROOT, STACKS, stack_config
+from review.stacks import DELETE, PROJECT, PROJECT_ROOT, STACKS, stack_config, stack_names
 
 __all__ = [
     "DELETE",
@@ -17,4 +17,5 @@ __all__ = [
     "run_program",
     "run_stack",
     "stack_config",
+    "stack_names",
 ]

@@ -1,4 +1,4 @@
-"""The values and custom resources the program sets exist in Istio 1.30.3 as published.
+"""The values and custom resources the program sets exist in the pinned charts as published.
 
 Helm ignores a misspelled value key without a word, so each key is checked against the chart's
 own `values.yaml` (and the gateway's `values.schema.json`). The upstream files live in
@@ -17,7 +17,10 @@ import jsonschema
 import pytest
 import yaml
 from reference_data import ISTIO, MISSING_REASON, REFERENCE
+from stack_harness import run_stack, stack_names
 from test_manifest_schemas import as_manifest
+
+from mesh.charts import HELM_INSTALL_TYPES
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 
@@ -33,6 +36,12 @@ CHART_VALUES = {
     "base": ISTIO / "charts" / "base" / "values.yaml",
     "istiod": ISTIO / "charts" / "istiod" / "values.yaml",
     "gateway": ISTIO / "charts" / "gateway" / "values.yaml",
+    "cni": ISTIO / "charts" / "cni" / "values.yaml",
+    "ztunnel": ISTIO / "charts" / "ztunnel" / "values.yaml",
+    "linkerd-crds": REFERENCE / "charts" / "linkerd-crds-edge-26.8.3" / "values.yaml",
+    "linkerd-control-plane": REFERENCE / "charts" / "linkerd-control-plane-edge-26.8.3" / "values.yaml",
+    "linkerd-viz": REFERENCE / "charts" / "linkerd-viz-edge-26.8.3" / "values.yaml",
+    "consul": REFERENCE / "charts" / "consul-2.0.3" / "values.yaml",
     "prometheus": REFERENCE / "charts" / "prometheus-29.27.0" / "values.yaml",
     "grafana": REFERENCE / "charts" / "grafana-12.11.1" / "values.yaml",
     "kiali-server": REFERENCE / "charts" / "kiali-server-2.29.0" / "values.yaml",
@@ -42,10 +51,17 @@ CHART_VALUES = {
 # Kiali's config file and Jaeger's whole collector config.
 PASSED_THROUGH = {"external_services", "userconfig"}
 # Keys the chart's templates read although its values.yaml does not list them (read in the
-# charts' templates at the pinned tags): the Jaeger Deployment's pod labels, and the failure
-# policy of the base chart's default-revision webhook
-# (templates/defaultrevision-validatingwebhookconfiguration.yaml).
-TEMPLATE_ONLY = {"jaeger": {"jaeger.podLabels"}, "base": {"base.validationFailurePolicy"}}
+# charts' templates at the pinned tags): the Jaeger Deployment's pod labels, the failure policy
+# of the base chart's default-revision webhook
+# (templates/defaultrevision-validatingwebhookconfiguration.yaml), and the `profile` every Istio
+# chart applies from its files/profile-<name>.yaml (templates/zzz_profile.yaml).
+TEMPLATE_ONLY = {
+    "jaeger": {"jaeger.podLabels"},
+    "base": {"base.validationFailurePolicy"},
+    "istiod": {"profile"},
+    "cni": {"profile"},
+    "ztunnel": {"profile"},
+}
 
 
 def chart_defaults(chart: str) -> tuple[dict[str, Any], str]:
@@ -67,20 +83,22 @@ def unknown_keys(values: dict[str, Any], defaults: dict[str, Any], text: str, pa
             if not re.search(rf"^\s*#\s*{re.escape(key)}:", text, re.MULTILINE):
                 unknown.append(where)
         elif isinstance(value, dict) and isinstance(defaults[key], dict) and defaults[key]:
-            if key in ("requests", "limits"):
+            # A Kubernetes resources block: the chart renders it whole, limits included.
+            if key in ("requests", "limits") or (key == "resources" and "requests" in defaults[key]):
                 continue
             unknown += unknown_keys(value, defaults[key], text, f"{where}.")
     return unknown
 
 
-@pytest.mark.parametrize("chart", sorted(CHART_VALUES))
-def test_every_value_key_exists_in_the_chart(chart, any_stack):
-    defaults, text = chart_defaults(chart)
-    installed = [resource for resource in any_stack.of_type(CHART) if resource.inputs["chart"] == chart]
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_value_key_exists_in_the_chart(stack):
+    installed = [resource for resource in run_stack(stack).resources if resource.type in HELM_INSTALL_TYPES]
 
-    assert installed
+    assert {resource.inputs["chart"] for resource in installed} <= set(CHART_VALUES), "a chart is not checked"
     for resource in installed:
-        assert set(unknown_keys(resource.inputs["values"], defaults, text)) <= TEMPLATE_ONLY.get(chart, set())
+        chart = resource.inputs["chart"]
+        defaults, text = chart_defaults(chart)
+        assert set(unknown_keys(resource.inputs["values"], defaults, text)) <= TEMPLATE_ONLY.get(chart, set()), chart
 
 
 def test_prometheus_values_satisfy_the_chart_schema(any_stack):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stack_harness import STACKS, run_stack
+from stack_harness import run_stack, stack_names
 
 from settings import ConfigError, load_settings
 
@@ -32,9 +32,11 @@ def dependencies_by_name(run, resource):
     return sorted(run.by_urn(urn).name for urn in resource.dependencies)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", stack_names())
 def test_release_mode_installs_the_same_charts_versions_values_in_the_same_order(stack):
     per_object, helm_native = run_stack(stack), run_stack(stack, RELEASE_MODE)
+    if per_object.outputs["mesh"] == "consul":
+        pytest.skip("a Consul stack installs as Helm releases only: its chart's hooks create Consul's CA")
     charts, releases = installs(per_object, CHART), installs(helm_native, RELEASE)
 
     assert installs(helm_native, CHART) == {}

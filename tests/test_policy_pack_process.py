@@ -77,6 +77,10 @@ def test_the_pack_announces_its_policies_with_their_config_schemas(analyzer):
     assert schemas["workload-namespace-in-mesh"]["exemptNamespaces"]["default"] == [
         "istio-system",
         "istio-ingress",
+        "linkerd",
+        "linkerd-viz",
+        "consul",
+        "observability",
         "kube-system",
     ]
     assert schemas["dashboard-not-exposed-in-prod"]["prodEnvironments"]["default"] == ["prod"]
@@ -120,3 +124,19 @@ def test_the_stack_policies_judge_the_real_prod_stack_and_a_broken_copy(analyzer
         ("mesh-mtls-strict", analyzer_pb2.MANDATORY),
         ("replicated-workload-has-disruption-budget", analyzer_pb2.ADVISORY),
     ]
+
+
+# PERMISSIVE weakens Linkerd's control-plane values, and Consul's Mesh entry and ProxyDefaults.
+@pytest.mark.parametrize(("stack", "violations"), [("dev-linkerd", 1), ("dev-consul", 2)])
+def test_the_mtls_policy_judges_each_mesh_in_its_own_terms_over_grpc(analyzer, stack, violations):
+    strict = run_stack(stack).resources
+    permissive = run_stack(stack, {"servicemesh:mesh.mtlsMode": "PERMISSIVE"}).resources
+
+    def analyze_stack(resources):
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[analyzer_resource(resource.type, resource.name, resource.inputs) for resource in resources]
+        )
+        return reported(analyzer.AnalyzeStack(request))
+
+    assert analyze_stack(strict) == []
+    assert analyze_stack(permissive) == [("mesh-mtls-strict", analyzer_pb2.MANDATORY)] * violations

@@ -69,8 +69,11 @@ def deployment(name="app", namespace="team", *containers, replicas=1, init_conta
     )
 
 
-def namespace(name, labels=None):
-    return resource("kubernetes:core/v1:Namespace", f"ns-{name}", {"metadata": {"name": name, "labels": labels or {}}})
+def namespace(name, labels=None, annotations=None):
+    metadata = {"name": name, "labels": labels or {}}
+    if annotations:
+        metadata["annotations"] = annotations
+    return resource("kubernetes:core/v1:Namespace", f"ns-{name}", {"metadata": metadata})
 
 
 def chart(chart_name, version="1.2.3", repo=None, type_="kubernetes:helm.sh/v4:Chart", values=None):
@@ -78,6 +81,35 @@ def chart(chart_name, version="1.2.3", repo=None, type_="kubernetes:helm.sh/v4:C
     if repo:
         props["repositoryOpts"] = {"repo": repo}
     return resource(type_, chart_name.rsplit("/", 1)[-1], props)
+
+
+def linkerd_control_plane(default_inbound_policy="all-authenticated"):
+    proxy = {"resources": {}} if default_inbound_policy is None else {"defaultInboundPolicy": default_inbound_policy}
+    return chart("linkerd-control-plane", "2026.8.3", repo="https://helm.linkerd.io/edge", values={"proxy": proxy})
+
+
+def linkerd_config(default_inbound_policy):
+    """The ConfigMap the control-plane chart renders with its values: what a real preview shows of a v4 Chart."""
+    values = f"controllerReplicas: 1\nproxy:\n  defaultInboundPolicy: {default_inbound_policy}\n"
+    return resource(
+        "kubernetes:core/v1:ConfigMap",
+        "linkerd-config",
+        {"metadata": {"name": "linkerd-config", "namespace": "linkerd"}, "data": {"values": values}},
+    )
+
+
+def consul_entry(kind, name, namespace="consul", **spec):
+    return resource(
+        f"kubernetes:consul.hashicorp.com/v1alpha1:{kind}",
+        f"{namespace}-{kind}-{name}",
+        {"kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec},
+    )
+
+
+CONSUL_CHART = chart(
+    "consul", "2.0.3", repo="https://helm.releases.hashicorp.com", type_="kubernetes:helm.sh/v3:Release"
+)
+STRICT_CONSUL_MESH = consul_entry("Mesh", "mesh", allowEnablingPermissiveMutualTLS=False)
 
 
 def service(name, service_type="ClusterIP", labels=None):
@@ -146,6 +178,83 @@ def test_the_root_namespace_is_configurable():
     assert messages("mesh-mtls-strict", mesh_wide) != []
 
 
+def test_a_stack_whose_mesh_the_pack_does_not_recognise_is_held_to_istios_rule():
+    assert messages("mesh-mtls-strict", chart("loki", "6.0.0", repo="https://grafana.github.io/helm-charts")) != []
+
+
+@pytest.mark.parametrize("policy", ["all-authenticated", "cluster-authenticated", "deny"])
+def test_a_linkerd_stack_requires_an_authenticated_default_inbound_policy_and_no_peer_authentication(policy):
+    assert messages("mesh-mtls-strict", linkerd_control_plane(policy)) == []
+
+
+@pytest.mark.parametrize("policy", ["all-unauthenticated", "cluster-unauthenticated", "audit"])
+def test_a_linkerd_control_plane_that_admits_unauthenticated_clients_is_told_what_to_set(policy):
+    control_plane = linkerd_control_plane(policy)
+
+    (finding,) = findings("mesh-mtls-strict", control_plane)
+
+    assert finding.urn == control_plane.urn
+    assert f"sets proxy.defaultInboundPolicy {policy}" in finding.message
+    assert "set proxy.defaultInboundPolicy to all-authenticated (servicemesh:mesh.mtlsMode STRICT)" in finding.message
+
+
+def test_a_linkerd_control_plane_without_a_default_inbound_policy_gets_the_charts_unauthenticated_one():
+    (message,) = messages("mesh-mtls-strict", linkerd_control_plane(None))
+
+    assert "sets no proxy.defaultInboundPolicy, so the chart's all-unauthenticated applies" in message
+
+
+def test_linkerd_is_recognised_on_a_real_preview_by_the_config_map_its_chart_renders():
+    # A real preview passes no inputs of a helm.sh/v4:Chart: its rendered linkerd-config holds the values.
+    component = resource("kubernetes:helm.sh/v4:Chart", "linkerd-control-plane", {})
+    permissive = linkerd_config("all-unauthenticated")
+
+    assert messages("mesh-mtls-strict", component, linkerd_config("all-authenticated")) == []
+    (finding,) = findings("mesh-mtls-strict", component, permissive)
+    assert finding.urn == permissive.urn
+    assert "ConfigMap linkerd/linkerd-config" in finding.message
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [STRICT_CONSUL_MESH],
+        [consul_entry("Mesh", "mesh")],
+        [STRICT_CONSUL_MESH, consul_entry("ProxyDefaults", "global", mutualTLSMode="strict")],
+        [STRICT_CONSUL_MESH, consul_entry("ProxyDefaults", "global", accessLogs={"enabled": True})],
+    ],
+    ids=["mesh-forbids-permissive", "mesh-leaves-it-unset", "proxy-defaults-strict", "proxy-defaults-unset"],
+)
+def test_a_consul_stack_passes_with_a_mesh_entry_that_forbids_permissive_mtls(entries):
+    assert messages("mesh-mtls-strict", CONSUL_CHART, *entries) == []
+
+
+def test_a_consul_stack_without_a_mesh_entry_is_told_to_add_one():
+    (message,) = messages("mesh-mtls-strict", CONSUL_CHART)
+
+    assert "no Consul Mesh config entry" in message
+    assert "spec.allowEnablingPermissiveMutualTLS false" in message
+
+
+def test_a_consul_mesh_entry_that_allows_permissive_mtls_is_refused():
+    lenient = consul_entry("Mesh", "mesh", allowEnablingPermissiveMutualTLS=True)
+
+    (finding,) = findings("mesh-mtls-strict", CONSUL_CHART, lenient)
+
+    assert finding.urn == lenient.urn
+    assert "set it to false" in finding.message
+
+
+def test_consul_proxy_defaults_in_permissive_mode_are_refused():
+    permissive = consul_entry("ProxyDefaults", "global", mutualTLSMode="permissive")
+
+    (finding,) = findings("mesh-mtls-strict", CONSUL_CHART, STRICT_CONSUL_MESH, permissive)
+
+    assert finding.urn == permissive.urn
+    assert "sets spec.mutualTLSMode permissive" in finding.message
+    assert "set it to strict" in finding.message
+
+
 # peer-authentication-no-plaintext
 
 
@@ -173,6 +282,52 @@ def test_a_plaintext_port_is_refused_too():
 
 def test_allowlisted_namespaces_may_migrate_in_permissive_mode():
     legacy = peer_authentication(namespace="legacy", mode="PERMISSIVE")
+
+    assert messages("peer-authentication-no-plaintext", legacy, config={"allowedNamespaces": ["legacy"]}) == []
+
+
+LINKERD_POLICY = "config.linkerd.io/default-inbound-policy"
+
+
+@pytest.mark.parametrize("policy", ["all-authenticated", "cluster-authenticated", "deny"])
+def test_linkerd_inbound_policy_annotations_that_require_a_mesh_identity_pass(policy):
+    team = namespace("team", annotations={LINKERD_POLICY: policy})
+    workload = deployment("app", "team", annotations={LINKERD_POLICY: policy})
+
+    assert messages("peer-authentication-no-plaintext", team, workload) == []
+
+
+@pytest.mark.parametrize("policy", ["all-unauthenticated", "cluster-unauthenticated", "audit"])
+def test_a_linkerd_namespace_or_pod_that_admits_unauthenticated_clients_is_refused(policy):
+    team = namespace("team", annotations={LINKERD_POLICY: policy})
+    workload = deployment("app", "team", annotations={LINKERD_POLICY: policy})
+
+    on_namespace, on_workload = messages("peer-authentication-no-plaintext", team, workload)
+
+    assert on_namespace.startswith(f"Namespace 'team' sets the annotation {LINKERD_POLICY}: {policy}")
+    assert on_workload.startswith(f"Deployment team/app (pod template) sets the annotation {LINKERD_POLICY}")
+    assert "use all-authenticated, cluster-authenticated, deny" in on_workload
+    assert messages("peer-authentication-no-plaintext", team, workload, config={"allowedNamespaces": ["team"]}) == []
+
+
+@pytest.mark.parametrize("kind", ["ServiceDefaults", "ProxyDefaults"])
+def test_consul_config_entries_that_make_proxies_permissive_are_refused(kind):
+    (message,) = messages(
+        "peer-authentication-no-plaintext", consul_entry(kind, "web", "team", mutualTLSMode="permissive")
+    )
+
+    assert f"{kind} 'web' in namespace 'team' sets spec.mutualTLSMode permissive" in message
+    assert "use strict" in message
+    assert "allowedNamespaces" in message
+
+
+@pytest.mark.parametrize("spec", [{"mutualTLSMode": "strict"}, {"protocol": "http"}])
+def test_consul_config_entries_that_are_strict_or_inherit_pass(spec):
+    assert messages("peer-authentication-no-plaintext", consul_entry("ServiceDefaults", "web", "team", **spec)) == []
+
+
+def test_a_permissive_consul_service_in_an_allowlisted_namespace_may_migrate():
+    legacy = consul_entry("ServiceDefaults", "web", "legacy", mutualTLSMode="permissive")
 
     assert messages("peer-authentication-no-plaintext", legacy, config={"allowedNamespaces": ["legacy"]}) == []
 
@@ -335,10 +490,34 @@ def test_a_workload_namespace_not_labelled_into_the_mesh_is_reported_on_the_name
     (finding,) = findings("workload-namespace-in-mesh", team, deployment())
 
     assert finding.urn == team.urn
-    assert "namespace 'team' holds workloads (Deployment team/app)" in finding.message
-    assert "istio-injection=enabled, istio.io/rev=<revision or tag> or istio.io/dataplane-mode=ambient" in (
-        finding.message
-    )
+    assert "namespace 'team' holds workloads (Deployment team/app) but is not enrolled" in finding.message
+    # No mesh the pack recognises is installed here, so every mesh's way in is listed.
+    assert (
+        "label it istio-injection=enabled, istio.io/rev=<revision or tag> or istio.io/dataplane-mode=ambient "
+        "(Istio), or annotate it linkerd.io/inject=enabled (Linkerd), or annotate every workload's pod template "
+        "in it consul.hashicorp.com/connect-inject=true (Consul); or add it to this policy's exemptNamespaces"
+    ) in finding.message
+
+
+def test_a_linkerd_namespace_is_enrolled_by_its_inject_annotation():
+    enrolled = namespace("team", annotations={"linkerd.io/inject": "enabled"})
+    disabled = namespace("team", annotations={"linkerd.io/inject": "disabled"})
+
+    assert messages("workload-namespace-in-mesh", linkerd_control_plane(), enrolled, deployment()) == []
+    (message,) = messages("workload-namespace-in-mesh", linkerd_control_plane(), disabled, deployment())
+    # The stack installs Linkerd: the message gives Linkerd's way in only.
+    assert "is not enrolled in the mesh: annotate it linkerd.io/inject=enabled (Linkerd); or add it" in message
+
+
+def test_a_consul_namespace_is_enrolled_when_every_workload_in_it_is_annotated_for_injection():
+    injected = {"consul.hashicorp.com/connect-inject": "true"}
+    web, worker = deployment("web", annotations=injected), deployment("worker", annotations=injected)
+    opted_out = deployment("worker", annotations={"consul.hashicorp.com/connect-inject": "false"})
+
+    assert messages("workload-namespace-in-mesh", CONSUL_CHART, namespace("team"), web, worker) == []
+    (message,) = messages("workload-namespace-in-mesh", CONSUL_CHART, namespace("team"), web, opted_out)
+    assert "annotate every workload's pod template in it consul.hashicorp.com/connect-inject=true (Consul)" in message
+    assert "(Istio)" not in message
 
 
 def test_a_workload_namespace_the_stack_does_not_declare_is_reported():

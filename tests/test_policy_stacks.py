@@ -14,7 +14,7 @@ import copy
 import pytest
 from stack_harness import run_stack, stack_config
 
-from policy.checks import Resource
+from policy.checks import Resource, installed_meshes
 from policy.offline import evaluate
 from policy.pack import POLICIES
 from review.stacks import stack_names
@@ -42,6 +42,14 @@ def test_every_stack_passes_every_mandatory_policy(stack):
     ]
 
     assert mandatory == []
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_the_pack_tells_each_stacks_mesh_from_what_the_stack_installs(stack):
+    run = run_stack(stack)
+    provider = run.outputs["mesh"].split("-")[0]  # istio-sidecar, istio-ambient, linkerd, consul
+
+    assert installed_meshes(registered_resources(run)) == {provider}
 
 
 def test_the_pack_declares_each_rule_once_with_its_enforcement_level():
@@ -123,3 +131,83 @@ def test_the_dashboard_rule_follows_the_stacks_environment_config():
     ]
 
     assert dashboard_findings == []
+
+
+# Each mesh in its own terms. Outside prod the program accepts PERMISSIVE (for migrations); the
+# pack does not, whichever mesh implements the stack.
+
+
+def findings_of(stack, resources):
+    name_of_urn = {resource.urn: resource.name for resource in resources}
+    return sorted(
+        (finding.policy, name_of_urn.get(finding.urn), finding.message)
+        for finding in evaluate(resources, stack_config=stack_config(stack))
+    )
+
+
+def test_a_permissive_linkerd_stack_is_refused_for_its_unauthenticated_default_inbound_policy():
+    resources = registered_resources(run_stack("dev-linkerd", {"servicemesh:mesh.mtlsMode": "PERMISSIVE"}))
+
+    ((policy, name, message),) = findings_of("dev-linkerd", resources)
+
+    assert (policy, name) == ("mesh-mtls-strict", "linkerd-control-plane")
+    assert "sets proxy.defaultInboundPolicy all-unauthenticated" in message
+    assert "set proxy.defaultInboundPolicy to all-authenticated (servicemesh:mesh.mtlsMode STRICT)" in message
+
+
+def test_a_permissive_consul_stack_is_refused_for_its_mesh_entry_and_proxy_defaults():
+    resources = registered_resources(run_stack("dev-consul", {"servicemesh:mesh.mtlsMode": "PERMISSIVE"}))
+
+    reported = findings_of("dev-consul", resources)
+
+    assert [(policy, name) for policy, name, _ in reported] == [
+        ("mesh-mtls-strict", "consul-mesh-entry"),
+        ("mesh-mtls-strict", "consul-proxy-defaults"),
+        ("peer-authentication-no-plaintext", "consul-proxy-defaults"),
+    ]
+    (_, _, mesh_entry), (_, _, proxy_defaults), _ = reported
+    assert "sets spec.allowEnablingPermissiveMutualTLS true" in mesh_entry
+    assert "set it to false" in mesh_entry
+    assert "sets spec.mutualTLSMode permissive" in proxy_defaults
+    assert "set it to strict" in proxy_defaults
+
+
+def test_a_permissive_ambient_stack_is_refused_in_istios_terms():
+    resources = registered_resources(run_stack("dev-ambient", {"servicemesh:mesh.mtlsMode": "PERMISSIVE"}))
+
+    assert [(policy, name) for policy, name, _ in findings_of("dev-ambient", resources)] == [
+        ("mesh-mtls-strict", "istio-mesh-mtls"),
+        ("peer-authentication-no-plaintext", "istio-mesh-mtls"),
+    ]
+
+
+NAMESPACE_METADATA = ("enrolled-sample-namespace", "metadata")
+CLIENT_POD_METADATA = ("app-httpbin-client", "spec", "template", "metadata")
+
+
+@pytest.mark.parametrize(
+    ("stack", "enrolment", "way_in"),
+    [
+        ("dev", (*NAMESPACE_METADATA, "labels", "istio.io/rev"), "label it istio-injection=enabled, istio.io/rev="),
+        ("dev-ambient", (*NAMESPACE_METADATA, "labels", "istio.io/dataplane-mode"), "istio.io/dataplane-mode=ambient"),
+        ("dev-linkerd", (*NAMESPACE_METADATA, "annotations", "linkerd.io/inject"), "annotate it linkerd.io/inject"),
+        (
+            "dev-consul",
+            (*CLIENT_POD_METADATA, "annotations", "consul.hashicorp.com/connect-inject"),
+            "pod template in it consul.hashicorp.com/connect-inject=true",
+        ),
+    ],
+)
+def test_a_workload_namespace_that_drops_its_enrolment_is_refused_in_its_meshs_terms(stack, enrolment, way_in):
+    resources = registered_resources(run_stack(stack))
+    name, *path, key = enrolment
+    node = by_name(resources, name).props
+    for part in path:
+        node = node[part]
+    del node[key]
+
+    ((policy, reported_on, message),) = findings_of(stack, resources)
+
+    assert (policy, reported_on) == ("workload-namespace-in-mesh", "enrolled-sample-namespace")
+    assert "namespace 'sample' holds workloads" in message
+    assert way_in in message

@@ -5,16 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from stack_harness import RegisteredResource, StackRun
+from stack_harness import RegisteredResource, StackRun, run_stack
 
 from review.footprint import (
     Pods,
     Requests,
     UnknownFootprintError,
+    chart_name,
     gateway_pods,
     istiod_pods,
     stack_footprint,
 )
+from review.stacks import stack_names
 from settings.quantities import parse_quantity
 
 MI = 2**20
@@ -102,7 +104,10 @@ def test_a_deployment_in_an_injected_namespace_adds_one_sidecar_per_replica():
     run = StackRun([INJECTED_NAMESPACE, ISTIOD, deployment("shop", "shop", 3)])
 
     (shop,) = [component for component in stack_footprint(run).components if component.component == "shop"]
-    assert shop.pods == (Pods("Deployment", 3, requests("100m", "64Mi")), Pods("sidecar", 3, requests("10m", "40Mi")))
+    assert shop.pods == (
+        Pods("Deployment", 3, requests("100m", "64Mi")),
+        Pods("istio-proxy", 3, requests("10m", "40Mi")),
+    )
     assert shop.total == Requests(Decimal("0.33"), Decimal(3 * 104 * MI))
 
 
@@ -113,11 +118,41 @@ def test_a_pod_that_opts_out_of_injection_has_no_sidecar():
     assert [group.what for group in job.pods] == ["Deployment"]
 
 
-def test_the_total_adds_up_every_component(any_stack):
-    footprint = stack_footprint(any_stack)
+def program_footprint(run, part):
+    """A part of the program's own `footprint` output, as requests."""
+    output = run.outputs["footprint"][part]
+    return Requests(Decimal(output["cpu"]), Decimal(output["memoryMiB"]) * MI)
 
-    assert footprint.unknown == (), "every chart the stacks install has an extractor"
+
+def charts_total(run, footprint, charts):
+    """The footprint of the stack's installs of `charts` (by chart name)."""
+    names = {resource.name for resource in run.resources if chart_name(resource.inputs.get("chart", "")) in charts}
+    return sum((component.total for component in footprint.components if component.component in names), Requests())
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_every_stack_is_sized_without_unknowns_and_matches_the_programs_footprint_output(stack):
+    run = run_stack(stack)
+
+    footprint = stack_footprint(run)
+
+    assert footprint.unknown == (), "every chart and sidecar of every stack can be sized"
     assert footprint.total == sum((component.total for component in footprint.components), Requests())
+    assert footprint.total == program_footprint(run, "total")
+
+
+# What the program counts as each part of its footprint, by the charts that run it.
+CONTROL_PLANE_CHARTS = {"base", "istiod", "linkerd-crds", "linkerd-control-plane", "linkerd-viz", "consul"}
+NODE_AGENT_CHARTS = {"cni", "ztunnel"}
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_the_meshs_charts_add_up_to_the_programs_control_plane_and_node_agents(stack):
+    run = run_stack(stack)
+    footprint = stack_footprint(run)
+
+    assert charts_total(run, footprint, CONTROL_PLANE_CHARTS) == program_footprint(run, "controlPlane")
+    assert charts_total(run, footprint, NODE_AGENT_CHARTS) == program_footprint(run, "nodeAgents")
 
 
 def test_prod_runs_two_istiods_and_two_gateways_at_upstream_requests(prod):
@@ -133,10 +168,10 @@ def test_every_injected_workload_in_the_stacks_gets_the_stacks_sidecar_requests(
     workloads = [
         component
         for component in stack_footprint(prod).components
-        if [group.what for group in component.pods][1:] == ["sidecar"]
+        if [group.what for group in component.pods][1:] == ["istio-proxy"]
     ]
 
     assert workloads, "prod deploys injected apps"
     for workload in workloads:
         app, sidecar = workload.pods
-        assert sidecar == Pods("sidecar", app.replicas, proxy)
+        assert sidecar == Pods("istio-proxy", app.replicas, proxy)

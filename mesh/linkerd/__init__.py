@@ -1,0 +1,1 @@
+"""Linkerd: its CRDs, control plane and viz extension, identity certificates, and policy objects."""
