@@ -89,6 +89,7 @@ def app_workload(app: AppSettings) -> Workload:
         port=app.port,
         port_name=PORT_NAME,
         protocol=app.protocol,
+        probe_paths=(app.health_path,),
     )
 
 

@@ -63,6 +63,8 @@ class Workload:
     port_name: str
     protocol: str
     """The Service port's `appProtocol`: http, http2, grpc or tcp."""
+    probe_paths: tuple[str, ...] = ()
+    """HTTP paths the kubelet probes on that port, which L7 rules must still let through."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -493,15 +493,6 @@ def _provider_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 f"{'linkerd-viz' if mesh.provider == 'linkerd' else 'the Consul UI'})",
                 True,
             )
-    if mesh.provider == "linkerd":
-        for index, app in enumerate(settings.apps):
-            if app.allowed_methods:
-                yield ConfigProblem(
-                    f"{NAMESPACE}:apps[{index}].allowedMethods",
-                    "is not supported with mesh.provider linkerd by this program: Linkerd matches methods only "
-                    "with HTTPRoutes, which also take over the app's probe authorizations; remove it",
-                    list(app.allowed_methods),
-                )
     certificates = mesh.linkerd.certificates
     if certificates.issuer_validity_hours >= certificates.trust_anchor_validity_hours:
         yield ConfigProblem(

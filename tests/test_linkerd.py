@@ -5,8 +5,10 @@ authorization as Server / MeshTLSAuthentication / AuthorizationPolicy."""
 from __future__ import annotations
 
 import pytest
+import yaml
 from stack_harness import run_program, run_stack, stack_config
 
+from review.stacks import stack_file
 from settings import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -283,3 +285,32 @@ def test_prod_requires_highly_available_controllers():
 
     assert isinstance(run.error, ConfigError)
     assert "servicemesh:mesh.linkerd.controllers.replicas = 1: prod requires at least 2" in str(run.error)
+
+
+def test_allowed_methods_become_an_http_route_the_callers_are_admitted_to_and_probes_stay_open():
+    app = {**dev_linkerd_app(), "allowedMethods": ["GET", "HEAD"]}
+    run = run_stack("dev-linkerd", {"servicemesh:apps": [app]})
+    route = run.named("app-httpbin-httproute").inputs["spec"]
+    callers = run.named("app-httpbin-authorization").inputs["spec"]
+    probes = run.named("app-httpbin-httproute-probes").inputs["spec"]
+    probe_policy = run.named("app-httpbin-authorization-probes").inputs["spec"]
+
+    assert route == {
+        "parentRefs": [{"group": "policy.linkerd.io", "kind": "Server", "name": "httpbin"}],
+        "rules": [{"matches": [{"method": "GET"}, {"method": "HEAD"}]}],
+    }
+    assert callers["targetRef"] == {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "httpbin"}
+    assert probes["rules"] == [{"matches": [{"path": {"type": "Exact", "value": "/status/200"}, "method": "GET"}]}]
+    assert probe_policy["targetRef"] == {"group": "policy.linkerd.io", "kind": "HTTPRoute", "name": "httpbin-probes"}
+    assert probe_policy["requiredAuthenticationRefs"] == [
+        {"group": "policy.linkerd.io", "kind": "NetworkAuthentication", "name": "httpbin-probes"}
+    ]
+    assert run.named("app-httpbin-networkauthentication-probes").inputs["spec"]["networks"] == [
+        {"cidr": "0.0.0.0/0"},
+        {"cidr": "::/0"},
+    ]
+
+
+def dev_linkerd_app():
+    """The app as `Pulumi.dev-linkerd.yaml` declares it."""
+    return yaml.safe_load(stack_file("dev-linkerd").read_text())["config"]["servicemesh:apps"][0]

@@ -12,8 +12,10 @@ from mesh.linkerd.manifests import (
     INJECT_ANNOTATION,
     PROXY_PROTOCOLS,
     authorization_policy,
+    http_route,
     linkerd_identity,
     mesh_tls_authentication,
+    network_authentication,
     proxy_admin_scraping,
     proxy_scrape_config,
     server,
@@ -56,7 +58,33 @@ class LinkerdAttachment(MeshAttachment):
                 proxy_protocol=PROXY_PROTOCOLS[workload.protocol],
             )
         ]
-        # A Server without an AuthorizationPolicy admits nobody, which is what no callers means.
+        # With methods the callers are admitted to an HTTPRoute of those methods, not to the whole
+        # Server; a route on a Server ends Linkerd's default authorization of the kubelet's probes,
+        # so a second route admits a GET of the probe paths from any address, as Linkerd otherwise does.
+        target = {"target_kind": "HTTPRoute"} if methods else {}
+        if methods:
+            manifests.append(
+                http_route(name=workload.name, namespace=workload.namespace, server_name=workload.name, methods=methods)
+            )
+            probes = f"{workload.name}-probes"
+            manifests += [
+                http_route(
+                    name=probes,
+                    namespace=workload.namespace,
+                    server_name=workload.name,
+                    exact_paths=workload.probe_paths,
+                ),
+                network_authentication(name=probes, namespace=workload.namespace),
+                authorization_policy(
+                    name=probes,
+                    namespace=workload.namespace,
+                    target_name=probes,
+                    authentication_kind="NetworkAuthentication",
+                    authentication_name=probes,
+                    target_kind="HTTPRoute",
+                ),
+            ]
+        # A Server (or route) without an AuthorizationPolicy admits nobody, which is what no callers means.
         if callers:
             manifests += [
                 mesh_tls_authentication(
@@ -67,9 +95,10 @@ class LinkerdAttachment(MeshAttachment):
                 authorization_policy(
                     name=workload.name,
                     namespace=workload.namespace,
-                    server_name=workload.name,
+                    target_name=workload.name,
                     authentication_kind="MeshTLSAuthentication",
                     authentication_name=workload.name,
+                    **target,
                 ),
             ]
         return manifests

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 SERVER_API_VERSION = "policy.linkerd.io/v1beta3"
+HTTP_ROUTE_API_VERSION = "policy.linkerd.io/v1beta3"
 POLICY_API_VERSION = "policy.linkerd.io/v1alpha1"
 POLICY_GROUP = "policy.linkerd.io"
 INJECT_ANNOTATION = "linkerd.io/inject"
@@ -65,16 +66,41 @@ def network_authentication(*, name: str, namespace: str) -> dict[str, Any]:
     }
 
 
-def authorization_policy(
-    *, name: str, namespace: str, server_name: str, authentication_kind: str, authentication_name: str
+def http_route(
+    *, name: str, namespace: str, server_name: str, methods: Sequence[str] = (), exact_paths: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """An `AuthorizationPolicy` admitting to a Server the clients one authentication describes."""
+    """A Linkerd `HTTPRoute` on a Server: the requests with one of `methods`, or a GET of one of
+    `exact_paths`. Requests to the Server that no route matches are refused."""
+    matches = [{"method": method} for method in methods]
+    matches += [{"path": {"type": "Exact", "value": path}, "method": "GET"} for path in exact_paths]
+    return {
+        "apiVersion": HTTP_ROUTE_API_VERSION,
+        "kind": "HTTPRoute",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "parentRefs": [{"group": POLICY_GROUP, "kind": "Server", "name": server_name}],
+            "rules": [{"matches": matches}],
+        },
+    }
+
+
+def authorization_policy(
+    *,
+    name: str,
+    namespace: str,
+    target_name: str,
+    authentication_kind: str,
+    authentication_name: str,
+    target_kind: str = "Server",
+) -> dict[str, Any]:
+    """An `AuthorizationPolicy` admitting to a Server (or one of its HTTPRoutes, `target_kind`) the
+    clients one authentication describes."""
     return {
         "apiVersion": POLICY_API_VERSION,
         "kind": "AuthorizationPolicy",
         "metadata": {"name": name, "namespace": namespace},
         "spec": {
-            "targetRef": {"group": POLICY_GROUP, "kind": "Server", "name": server_name},
+            "targetRef": {"group": POLICY_GROUP, "kind": target_kind, "name": target_name},
             "requiredAuthenticationRefs": [
                 {"group": POLICY_GROUP, "kind": authentication_kind, "name": authentication_name}
             ],
@@ -94,7 +120,7 @@ def proxy_admin_scraping(*, namespace: str) -> list[dict[str, Any]]:
         authorization_policy(
             name=f"{PROXY_ADMIN_SERVER}-scrape",
             namespace=namespace,
-            server_name=PROXY_ADMIN_SERVER,
+            target_name=PROXY_ADMIN_SERVER,
             authentication_kind="NetworkAuthentication",
             authentication_name=f"{PROXY_ADMIN_SERVER}-scrapers",
         ),
