@@ -60,3 +60,13 @@ def dev_linkerd() -> StackRun:
 @pytest.fixture
 def prod_linkerd() -> StackRun:
     return stack_run("prod-linkerd")
+
+
+@pytest.fixture
+def dev_consul() -> StackRun:
+    return stack_run("dev-consul")
+
+
+@pytest.fixture
+def prod_consul() -> StackRun:
+    return stack_run("prod-consul")

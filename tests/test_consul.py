@@ -6,12 +6,12 @@ behind a mesh-wide default deny; and Consul's UI showing metrics from the stack'
 from __future__ import annotations
 
 import copy
-import functools
 import re
 from typing import Any
 
 import pytest
 import yaml
+from conftest import stack_run
 from reference_data import MISSING_REASON, REFERENCE
 from stack_harness import StackRun, run_program, run_stack, stack_config
 from test_chart_reference import unknown_keys
@@ -40,24 +40,9 @@ PRIVILEGED_POD_SECURITY = {
 }
 
 
-@functools.cache
-def consul_run(stack: str) -> StackRun:
-    return run_stack(stack)
-
-
 @pytest.fixture(params=CONSUL_STACKS)
 def consul_stack(request: pytest.FixtureRequest) -> StackRun:
-    return consul_run(request.param)
-
-
-@pytest.fixture
-def dev() -> StackRun:
-    return consul_run("dev-consul")
-
-
-@pytest.fixture
-def prod() -> StackRun:
-    return consul_run("prod-consul")
+    return stack_run(request.param)
 
 
 def mesh_component(run):
@@ -201,8 +186,8 @@ def test_injection_is_opt_in_by_annotation_with_transparent_proxies(consul_stack
     assert inject["transparentProxy"] == {"defaultEnabled": True}
 
 
-def test_the_injector_is_asked_only_about_the_enrolled_namespaces(dev):
-    inject = values(dev)["connectInject"]
+def test_the_injector_is_asked_only_about_the_enrolled_namespaces(dev_consul):
+    inject = values(dev_consul)["connectInject"]
 
     assert yaml.safe_load(inject["namespaceSelector"]) == {
         "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["sandbox", "sample"]}]
@@ -251,9 +236,9 @@ def test_the_gateway_api_crds_the_injector_watches_are_installed(consul_stack):
 # Sizing per environment
 
 
-def test_dev_runs_one_small_server_without_a_budget_that_would_block_drains(dev):
-    server = values(dev)["server"]
-    inject = values(dev)["connectInject"]
+def test_dev_runs_one_small_server_without_a_budget_that_would_block_drains(dev_consul):
+    server = values(dev_consul)["server"]
+    inject = values(dev_consul)["connectInject"]
 
     assert server["replicas"] == 1
     assert server["storage"] == "1Gi"
@@ -266,9 +251,9 @@ def test_dev_runs_one_small_server_without_a_budget_that_would_block_drains(dev)
     assert inject["disruptionBudget"]["enabled"] is False
 
 
-def test_prod_runs_a_three_server_quorum_and_two_injectors_behind_budgets(prod):
-    server = values(prod)["server"]
-    inject = values(prod)["connectInject"]
+def test_prod_runs_a_three_server_quorum_and_two_injectors_behind_budgets(prod_consul):
+    server = values(prod_consul)["server"]
+    inject = values(prod_consul)["connectInject"]
 
     assert server["replicas"] == 3
     assert server["storage"] == "20Gi"
@@ -279,9 +264,15 @@ def test_prod_runs_a_three_server_quorum_and_two_injectors_behind_budgets(prod):
     assert inject["resources"]["requests"] == {"cpu": "250m", "memory": "500Mi"}
 
 
-def test_sidecars_request_what_the_proxy_settings_say(dev, prod):
-    assert values(dev)["connectInject"]["sidecarProxy"]["resources"]["requests"] == {"cpu": "10m", "memory": "40Mi"}
-    assert values(prod)["connectInject"]["sidecarProxy"]["resources"]["requests"] == {"cpu": "100m", "memory": "128Mi"}
+def test_sidecars_request_what_the_proxy_settings_say(dev_consul, prod_consul):
+    assert values(dev_consul)["connectInject"]["sidecarProxy"]["resources"]["requests"] == {
+        "cpu": "10m",
+        "memory": "40Mi",
+    }
+    assert values(prod_consul)["connectInject"]["sidecarProxy"]["resources"]["requests"] == {
+        "cpu": "100m",
+        "memory": "128Mi",
+    }
 
 
 def test_every_long_running_pod_has_explicit_requests_and_the_footprint_counts_them(consul_stack):
@@ -296,12 +287,12 @@ def test_every_long_running_pod_has_explicit_requests_and_the_footprint_counts_t
     assert consul_stack.outputs["footprint"]["controlPlane"] == expected.describe()
 
 
-def test_the_apps_footprint_counts_a_sidecar_per_meshed_pod(dev):
-    sidecar = requests_of(values(dev)["connectInject"]["sidecarProxy"]["resources"])
+def test_the_apps_footprint_counts_a_sidecar_per_meshed_pod(dev_consul):
+    sidecar = requests_of(values(dev_consul)["connectInject"]["sidecarProxy"]["resources"])
     app = requests_of({"requests": {"cpu": "10m", "memory": "32Mi"}})
     client = requests_of({"requests": {"cpu": "5m", "memory": "16Mi"}})
 
-    assert dev.outputs["footprint"]["apps"] == (app + sidecar + client + sidecar).describe()
+    assert dev_consul.outputs["footprint"]["apps"] == (app + sidecar + client + sidecar).describe()
 
 
 def test_a_prod_mirror_of_the_chart_repository_is_used():
@@ -313,67 +304,67 @@ def test_a_prod_mirror_of_the_chart_repository_is_used():
 # Namespaces and pods joining the mesh
 
 
-def test_enrolled_namespaces_carry_no_injection_label_only_their_pod_security_level(dev):
+def test_enrolled_namespaces_carry_no_injection_label_only_their_pod_security_level(dev_consul):
     for name in ("sandbox", "sample"):
-        namespace = dev.named(f"enrolled-{name}-namespace")
+        namespace = dev_consul.named(f"enrolled-{name}-namespace")
 
         # connect-inject-init runs as root with NET_ADMIN: only `privileged` admits it.
         assert namespace.inputs["metadata"]["labels"] == PRIVILEGED_POD_SECURITY
         assert not namespace.inputs["metadata"].get("annotations")
-        assert dev.depends_on(namespace, control_plane(dev))
+        assert dev_consul.depends_on(namespace, control_plane(dev_consul))
 
 
-def test_the_app_and_its_client_opt_in_by_pod_annotation(dev):
+def test_the_app_and_its_client_opt_in_by_pod_annotation(dev_consul):
     for deployment in ("app-httpbin-deployment", "app-httpbin-client"):
-        assert pod_template(dev, deployment)["metadata"]["annotations"] == {INJECT_ANNOTATION: "true"}
+        assert pod_template(dev_consul, deployment)["metadata"]["annotations"] == {INJECT_ANNOTATION: "true"}
 
 
-def test_the_traffic_client_has_a_service_of_its_own_to_be_registered_in_consul(dev):
-    service = dev.named("app-httpbin-client-service")
+def test_the_traffic_client_has_a_service_of_its_own_to_be_registered_in_consul(dev_consul):
+    service = dev_consul.named("app-httpbin-client-service")
 
     assert service.inputs["metadata"]["name"] == "httpbin-client"
     assert service.inputs["spec"]["selector"] == {"app": "httpbin-client"}
 
 
-def test_with_acls_each_meshed_pod_runs_as_the_service_account_named_like_its_service(dev):
+def test_with_acls_each_meshed_pod_runs_as_the_service_account_named_like_its_service(dev_consul):
     for deployment, service in (
         ("app-httpbin-deployment", "app-httpbin-service"),
         ("app-httpbin-client", "app-httpbin-client-service"),
     ):
-        account = pod_template(dev, deployment)["spec"]["serviceAccountName"]
+        account = pod_template(dev_consul, deployment)["spec"]["serviceAccountName"]
 
-        assert account == dev.named(service).inputs["metadata"]["name"]
+        assert account == dev_consul.named(service).inputs["metadata"]["name"]
 
 
-def test_meshed_pods_mount_the_service_account_token_consul_logs_in_with(dev):
+def test_meshed_pods_mount_the_service_account_token_consul_logs_in_with(dev_consul):
     for deployment in ("app-httpbin-deployment", "app-httpbin-client"):
-        assert pod_template(dev, deployment)["spec"]["automountServiceAccountToken"] is True
+        assert pod_template(dev_consul, deployment)["spec"]["automountServiceAccountToken"] is True
 
 
 # Who may call whom
 
 
-def test_the_app_allows_exactly_its_traffic_client(dev):
-    intentions = dev.named("app-httpbin-serviceintentions")
+def test_the_app_allows_exactly_its_traffic_client(dev_consul):
+    intentions = dev_consul.named("app-httpbin-serviceintentions")
 
     assert intentions.inputs["metadata"] == {"name": "httpbin", "namespace": "sample"}
     assert intentions.inputs["spec"] == {
         "destination": {"name": "httpbin"},
         "sources": [{"name": "httpbin-client", "action": "allow"}],
     }
-    assert intentions.parent == dev.named("app-httpbin").urn
+    assert intentions.parent == dev_consul.named("app-httpbin").urn
 
 
-def test_the_app_states_its_protocol_for_consuls_proxies(dev):
-    defaults = dev.named("app-httpbin-servicedefaults")
+def test_the_app_states_its_protocol_for_consuls_proxies(dev_consul):
+    defaults = dev_consul.named("app-httpbin-servicedefaults")
 
     assert defaults.type == SERVICE_DEFAULTS
     assert defaults.inputs["metadata"] == {"name": "httpbin", "namespace": "sample"}
     assert defaults.inputs["spec"] == {"protocol": "http"}
 
 
-def test_an_app_without_callers_denies_every_caller(prod):
-    intentions = prod.named("app-httpbin-serviceintentions")
+def test_an_app_without_callers_denies_every_caller(prod_consul):
+    intentions = prod_consul.named("app-httpbin-serviceintentions")
 
     assert intentions.inputs["spec"] == {
         "destination": {"name": "httpbin"},
@@ -398,15 +389,17 @@ def test_a_grpc_app_is_declared_grpc_to_consul():
     assert run.named("app-httpbin-servicedefaults").inputs["spec"] == {"protocol": "grpc"}
 
 
-def test_prod_denies_every_call_no_intention_allows(prod):
-    deny = prod.named("consul-default-deny")
+def test_prod_denies_every_call_no_intention_allows(prod_consul):
+    deny = prod_consul.named("consul-default-deny")
 
     assert deny.type == SERVICE_INTENTIONS
     assert deny.inputs["spec"] == {"destination": {"name": "*"}, "sources": [{"name": "*", "action": "deny"}]}
 
 
-def test_dev_has_no_mesh_wide_deny_intention(dev):
-    assert [intentions.name for intentions in dev.of_type(SERVICE_INTENTIONS)] == ["app-httpbin-serviceintentions"]
+def test_dev_has_no_mesh_wide_deny_intention(dev_consul):
+    assert [intentions.name for intentions in dev_consul.of_type(SERVICE_INTENTIONS)] == [
+        "app-httpbin-serviceintentions"
+    ]
 
 
 # Mutual TLS and access logs
@@ -443,23 +436,23 @@ def test_consul_never_runs_without_mtls():
         run_stack("dev-consul", {"servicemesh:mesh.mtlsMode": "DISABLE"})
 
 
-def test_access_logs_follow_the_stack_setting(dev, prod):
-    assert one(dev, PROXY_DEFAULTS).inputs["spec"]["accessLogs"] == {"enabled": True}
-    assert one(prod, PROXY_DEFAULTS).inputs["spec"]["accessLogs"] == {"enabled": False}
+def test_access_logs_follow_the_stack_setting(dev_consul, prod_consul):
+    assert one(dev_consul, PROXY_DEFAULTS).inputs["spec"]["accessLogs"] == {"enabled": True}
+    assert one(prod_consul, PROXY_DEFAULTS).inputs["spec"]["accessLogs"] == {"enabled": False}
 
 
 # Protection and outputs
 
 
-def test_prod_protects_the_release_and_keeps_consuls_crds(dev, prod):
-    assert control_plane(prod).protect is True
-    assert control_plane(prod).retain_on_delete is True
-    assert control_plane(dev).protect is False
+def test_prod_protects_the_release_and_keeps_consuls_crds(dev_consul, prod_consul):
+    assert control_plane(prod_consul).protect is True
+    assert control_plane(prod_consul).retain_on_delete is True
+    assert control_plane(dev_consul).protect is False
 
 
 @pytest.mark.parametrize("stack", CONSUL_STACKS)
 def test_outputs_say_what_runs_and_how_to_reach_the_ui(stack):
-    outputs = consul_run(stack).outputs
+    outputs = stack_run(stack).outputs
 
     assert outputs["environment"] == stack.removesuffix("-consul")
     assert outputs["consulVersion"] == "2.0.3"

@@ -5,7 +5,8 @@ dataplanes. Each is checked on small registrations and on the real stack files."
 from __future__ import annotations
 
 import pytest
-from stack_harness import RegisteredResource, StackRun, run_stack
+from stack_harness import StackRun, run_stack
+from test_review_footprint import requests, resource
 
 from review.footprint import (
     Pods,
@@ -17,27 +18,6 @@ from review.footprint import (
     stack_footprint,
     ztunnel_pods,
 )
-from settings.quantities import parse_quantity
-
-
-def requests(cpu, memory):
-    return Requests(parse_quantity(cpu), parse_quantity(memory))
-
-
-def resource(type_, name, inputs):
-    return RegisteredResource(
-        type=type_,
-        name=name,
-        urn=f"urn:{name}",
-        inputs=inputs,
-        redacted_inputs=inputs,
-        parent="",
-        dependencies=(),
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=(),
-        transforms=(),
-    )
 
 
 def chart(name, values):
