@@ -3,16 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stack_harness import STACKS, StackRun, run_stack, stack_names
-
-_runs: dict[str, StackRun] = {}
-
-
-def stack_run(stack: str) -> StackRun:
-    """The program's run for the real `Pulumi.<stack>.yaml`, computed once per session."""
-    if stack not in _runs:
-        _runs[stack] = run_stack(stack)
-    return _runs[stack]
+from stack_harness import STACKS, StackRun, stack_names, stack_run
 
 
 @pytest.fixture(params=STACKS)

@@ -4,8 +4,17 @@ The runner lives in `review.program` (and stack files in `review.stacks`) so tha
 the `python -m review` command line run the program the same way.
 """
 
+import functools
+
 from review.program import RegisteredResource, StackRun, run_program, run_stack
 from review.stacks import DELETE, PROJECT, PROJECT_ROOT, STACKS, stack_config, stack_names
+
+
+@functools.cache
+def stack_run(stack: str) -> StackRun:
+    """The program's run for the real `Pulumi.<stack>.yaml`, computed once per session; do not modify it."""
+    return run_stack(stack)
+
 
 __all__ = [
     "DELETE",
@@ -18,4 +27,5 @@ __all__ = [
     "run_stack",
     "stack_config",
     "stack_names",
+    "stack_run",
 ]

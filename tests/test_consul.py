@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import stack_run
 from reference_data import MISSING_REASON, REFERENCE
-from stack_harness import StackRun, run_program, run_stack, stack_config
+from stack_harness import StackRun, run_program, run_stack, stack_config, stack_run
 from test_chart_reference import unknown_keys
 
 from mesh.charts import HELM_INSTALL_TYPES
