@@ -516,6 +516,19 @@ def _provider_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 "requests have no method",
                 list(app.allowed_methods),
             )
+    if mesh.provider == "consul":
+        consul = mesh.consul
+        for path, resources in {
+            "server.resources": consul.server.resources,
+            "connectInject.resources": consul.connect_inject.resources,
+        }.items():
+            for limit in ("cpu", "memory"):
+                if getattr(resources.limits, limit) is None:
+                    yield ConfigProblem(
+                        f"{key}.consul.{path}.limits.{limit}",
+                        "is required: the consul chart otherwise keeps its own small default limit, which a larger "
+                        "request would exceed",
+                    )
     servers = mesh.consul.server.replicas
     if mesh.provider == "consul" and servers % 2 == 0:
         yield ConfigProblem(

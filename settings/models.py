@@ -360,14 +360,16 @@ class ConsulServerSettings(Settings):
     storage: Quantity = Field(default="10Gi", description="Each server's data volume.")
     storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
     resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "200Mi", None, "1Gi"), description="Consul server resources."
+        default_factory=_resources("100m", "200Mi", "1000m", "1Gi"),
+        description="Consul server resources; both limits required (the chart's own are 100m / 200Mi).",
     )
 
 
 class ConsulConnectInjectSettings(Settings):
     replicas: int = Field(default=1, ge=1, description="Replicas of the connect-injector (webhook and controllers).")
     resources: ResourceSettings = Field(
-        default_factory=_resources("50m", "200Mi", None, "200Mi"), description="connect-injector resources."
+        default_factory=_resources("50m", "200Mi", "500m", "200Mi"),
+        description="connect-injector resources; both limits required (the chart's own are 50m / 200Mi).",
     )
 
 

@@ -480,3 +480,19 @@ def test_the_unknown_key_check_catches_a_misspelled_consul_key():
     misspelled = {"connectInject": {"transparentProxy": {"defaultEnable": True}}}
 
     assert unknown_keys(misspelled, yaml.safe_load(text), text) == ["connectInject.transparentProxy.defaultEnable"]
+
+
+def test_consul_resources_need_both_limits_or_the_charts_small_defaults_would_stay():
+    run = run_program(
+        stack_config(
+            "dev-consul",
+            {"servicemesh:mesh.consul.server.resources": {"requests": {"cpu": "500m", "memory": "1Gi"}}},
+        )
+    )
+
+    assert isinstance(run.error, ConfigError)
+    assert run.resources == []
+    assert {problem.key for problem in run.error.problems} == {
+        "servicemesh:mesh.consul.server.resources.limits.cpu",
+        "servicemesh:mesh.consul.server.resources.limits.memory",
+    }
