@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from stack_harness import run_program, run_stack, stack_config
+from stack_harness import run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
 from settings import ConfigError
@@ -18,7 +18,7 @@ WAYPOINT = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 
 @pytest.fixture(params=["dev-ambient", "prod-ambient"])
 def ambient(request):
-    return run_stack(request.param)
+    return stack_run(request.param)
 
 
 def charts(run):
@@ -57,7 +57,7 @@ def test_istiod_and_cni_run_the_ambient_profile_and_ztunnel_trusts_istiod(ambien
 def test_the_mesh_namespace_allows_the_privileged_node_agents():
     (namespace,) = [
         resource
-        for resource in run_stack("dev-ambient").of_type("kubernetes:core/v1:Namespace")
+        for resource in stack_run("dev-ambient").of_type("kubernetes:core/v1:Namespace")
         if resource.inputs["metadata"]["name"] == "istio-system"
     ]
 
@@ -105,7 +105,7 @@ def test_disable_is_refused_because_ambient_always_speaks_mtls():
 
 
 def test_an_app_with_l7_rules_gets_a_waypoint_that_enforces_them():
-    run = run_stack("dev-ambient")
+    run = stack_run("dev-ambient")
     (waypoint,) = run.of_type(WAYPOINT)
     service = run.named("app-httpbin-service").inputs["metadata"]["labels"]
     at_waypoint = run.named("app-httpbin-authorization").inputs["spec"]
@@ -146,7 +146,7 @@ def test_an_app_without_l7_rules_is_authorized_by_ztunnel_alone(prod_ambient):
 
 
 def test_the_waypoint_is_counted_in_the_footprint():
-    with_methods = run_stack("dev-ambient").outputs["footprint"]["apps"]
+    with_methods = stack_run("dev-ambient").outputs["footprint"]["apps"]
     without = run_stack("dev-ambient", {"servicemesh:apps": [{**dev_app(), "allowedMethods": []}]}).outputs[
         "footprint"
     ]["apps"]

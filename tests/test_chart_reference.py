@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 from reference_data import ISTIO, MISSING_REASON, REFERENCE
-from stack_harness import run_stack, stack_names
+from stack_harness import stack_names, stack_run
 from test_manifest_schemas import as_manifest
 
 from mesh.charts import HELM_INSTALL_TYPES
@@ -92,7 +92,7 @@ def unknown_keys(values: dict[str, Any], defaults: dict[str, Any], text: str, pa
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_every_value_key_exists_in_the_chart(stack):
-    installed = [resource for resource in run_stack(stack).resources if resource.type in HELM_INSTALL_TYPES]
+    installed = [resource for resource in stack_run(stack).resources if resource.type in HELM_INSTALL_TYPES]
 
     assert {resource.inputs["chart"] for resource in installed} <= set(CHART_VALUES), "a chart is not checked"
     for resource in installed:

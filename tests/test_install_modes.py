@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from stack_harness import run_stack, stack_names
+from stack_harness import run_stack, stack_names, stack_run
 
 from settings import ConfigError, load_settings
 
@@ -34,7 +34,7 @@ def dependencies_by_name(run, resource):
 
 @pytest.mark.parametrize("stack", stack_names())
 def test_release_mode_installs_the_same_charts_versions_values_in_the_same_order(stack):
-    per_object, helm_native = run_stack(stack), run_stack(stack, RELEASE_MODE)
+    per_object, helm_native = stack_run(stack), run_stack(stack, RELEASE_MODE)
     if per_object.outputs["mesh"] == "consul":
         pytest.skip("a Consul stack installs as Helm releases only: its chart's hooks create Consul's CA")
     charts, releases = installs(per_object, CHART), installs(helm_native, RELEASE)

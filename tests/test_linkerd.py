@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from stack_harness import run_program, run_stack, stack_config
+from stack_harness import run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
 from settings import ConfigError
@@ -22,7 +22,7 @@ EDGE_REPOSITORY = "https://helm.linkerd.io/edge"
 
 @pytest.fixture(params=["dev-linkerd", "prod-linkerd"])
 def linkerd(request):
-    return run_stack(request.param)
+    return stack_run(request.param)
 
 
 def charts(run):
@@ -99,7 +99,7 @@ def keys_pem(run, name):
     ("stack", "anchor_hours", "issuer_hours"), [("dev-linkerd", 8760, 720), ("prod-linkerd", 87600, 8760)]
 )
 def test_certificate_validity_comes_from_the_stack(stack, anchor_hours, issuer_hours):
-    run = run_stack(stack)
+    run = stack_run(stack)
 
     assert run.named("linkerd-identity-trust-anchor").inputs["validityPeriodHours"] == anchor_hours
     assert run.named("linkerd-identity-issuer").inputs["validityPeriodHours"] == issuer_hours
