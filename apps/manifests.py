@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mesh.attachment import CLUSTER_DOMAIN, IngressGateway, Manifest, MeshAttachment, Workload
+from mesh.attachment import CLUSTER_DOMAIN, Manifest, MeshAttachment, Workload
 from settings.models import AppSettings
 
 NETWORKING_API_VERSION = "networking.istio.io/v1"
@@ -217,8 +217,8 @@ def app_authorization(app: AppSettings, mesh: MeshAttachment) -> list[Manifest]:
     callers = []
     if app.traffic_client.enabled:
         callers.append(client_workload(app))
-    if app.ingress is not None and mesh.ingress is not None:
-        callers.append(mesh.ingress.workload)
+    if app.ingress is not None and mesh.ingress_gateway is not None:
+        callers.append(mesh.ingress_gateway)
     return mesh.authorization_manifests(app_workload(app), callers=callers, methods=app.allowed_methods)
 
 
@@ -230,7 +230,7 @@ def authorization_resource_suffix(manifest: Manifest, app: AppSettings) -> str:
     return slug + manifest["metadata"]["name"].removeprefix(app.name)
 
 
-def ingress_gateway(app: AppSettings, gateway: IngressGateway) -> dict[str, Any]:
+def ingress_gateway(app: AppSettings, gateway: Workload) -> dict[str, Any]:
     """An Istio `Gateway` on the mesh's ingress gateway pods for the app's host: HTTP, or HTTPS
     with the configured certificate Secret and a redirect from HTTP."""
     assert app.ingress is not None

@@ -77,8 +77,8 @@ class MeshApp(pulumi.ComponentResource):
         for manifest in app_authorization(app, mesh):
             custom_resource(f"{name}-{authorization_resource_suffix(manifest, app)}", manifest, self._child_opts)
         if app.ingress is not None:
-            assert mesh.ingress is not None, "the settings refuse ingress for a mesh without an ingress gateway"
-            custom_resource(f"{name}-gateway", ingress_gateway(app, mesh.ingress), self._child_opts)
+            assert mesh.ingress_gateway is not None, "the settings refuse ingress for a mesh without a gateway"
+            custom_resource(f"{name}-gateway", ingress_gateway(app, mesh.ingress_gateway), self._child_opts)
             custom_resource(f"{name}-route", ingress_route(app), self._child_opts)
         if app.traffic_client.enabled:
             self._object(k8s.core.v1.ServiceAccount, f"{name}-client-service-account", app.client_name, app)

@@ -130,9 +130,9 @@ class MeshAttachment(ABC):
         """The objects that let only `callers` reach `workload` (and, with `methods`, only with
         those HTTP methods). With no callers, nothing may call it."""
 
+    @abstractmethod
     def principal(self, workload: Workload) -> str:
         """A workload's identity, as this mesh's policies and logs name it."""
-        return f"{self.trust_domain}/ns/{workload.namespace}/sa/{workload.service_account}"
 
     # Observability hooks.
 
@@ -154,17 +154,9 @@ class MeshAttachment(ABC):
     kiali: bool = False
     """Whether Kiali can observe this mesh."""
 
-    ingress: IngressGateway | None = None
-    """The ingress gateway apps can be routed through, where the mesh has one."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class IngressGateway:
-    """An ingress gateway: who its pods are, and which objects route a host to a workload."""
-
-    workload: Workload
-    selector: Mapping[str, str]
-    """Pod labels of the gateway, for Istio `Gateway` selectors."""
+    ingress_gateway: Workload | None = None
+    """The ingress gateway apps can be routed through (its pods, identity and Service), where the
+    mesh has one."""
 
 
 @dataclass(frozen=True, kw_only=True)

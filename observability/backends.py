@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mesh.attachment import TelemetryBackends
-from observability.endpoints import JAEGER_OTLP_GRPC_PORT, JAEGER_QUERY_HTTP_PORT, JAEGER_SERVICE, AddonEndpoints
+from observability.endpoints import JAEGER_OTLP_GRPC_PORT, AddonEndpoints
 from settings.models import ObservabilitySettings
 
 
@@ -14,7 +14,7 @@ def telemetry_backends(observability: ObservabilitySettings, *, access_logging: 
     return TelemetryBackends(
         prometheus_url=endpoints.prometheus_url if observability.prometheus.enabled else None,
         grafana_url=endpoints.grafana_url if observability.grafana.enabled else None,
-        jaeger_url=f"http://{endpoints.host(JAEGER_SERVICE)}:{JAEGER_QUERY_HTTP_PORT}" if jaeger else None,
+        jaeger_url=endpoints.jaeger_query_http_url if jaeger else None,
         otlp_host=endpoints.jaeger_collector_host if jaeger else None,
         otlp_grpc_port=JAEGER_OTLP_GRPC_PORT,
         sampling_percentage=observability.tracing.sampling_percentage,

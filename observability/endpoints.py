@@ -43,6 +43,10 @@ class AddonEndpoints:
         return f"http://{self.host(GRAFANA_SERVICE)}:{GRAFANA_PORT}"
 
     @property
+    def jaeger_query_http_url(self) -> str:
+        return f"http://{self.host(JAEGER_SERVICE)}:{JAEGER_QUERY_HTTP_PORT}"
+
+    @property
     def jaeger_query_grpc_url(self) -> str:
         return f"http://{self.host(JAEGER_SERVICE)}:{JAEGER_QUERY_GRPC_PORT}"
 

@@ -17,6 +17,7 @@ from mesh.istio.manifests import (
     allow_from_principals,
     allow_nothing_policy,
     injection_labels,
+    spiffe_principal,
     waypoint,
 )
 from mesh.istio.telemetry import istio_dashboards, mesh_telemetry
@@ -75,15 +76,9 @@ class IstioAttachment(MeshAttachment):
             ]
         # ztunnel enforces L4 only and, behind a waypoint, sees the waypoint's identity: the callers
         # and methods are checked at the waypoint, and ztunnel lets only the waypoint through.
-        waypoint_identity = Workload(
-            name=WAYPOINT_NAME,
-            namespace=workload.namespace,
-            service_account=WAYPOINT_NAME,
-            service=WAYPOINT_NAME,
-            selector={},
-            port=0,
-            port_name="mesh",
-            protocol="tcp",
+        # istiod names the waypoint's ServiceAccount after its Gateway.
+        waypoint_principal = spiffe_principal(
+            trust_domain=self.trust_domain, namespace=workload.namespace, service_account=WAYPOINT_NAME
         )
         return [
             allow_from_principals(
@@ -97,9 +92,14 @@ class IstioAttachment(MeshAttachment):
                 name=f"{workload.name}-{WAYPOINT_NAME}",
                 namespace=workload.namespace,
                 selector=workload.selector,
-                principals=[self.principal(waypoint_identity)],
+                principals=[waypoint_principal],
             ),
         ]
+
+    def principal(self, workload: Workload) -> str:
+        return spiffe_principal(
+            trust_domain=self.trust_domain, namespace=workload.namespace, service_account=workload.service_account
+        )
 
     def telemetry_manifests(self, backends: TelemetryBackends) -> list[Manifest]:
         return [mesh_telemetry(root_namespace=self.root_namespace, backends=backends)]

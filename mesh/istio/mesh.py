@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh.attachment import IngressGateway, Workload, pod_security_labels
+from mesh.attachment import Workload, pod_security_labels
 from mesh.charts import ChartSource, install_chart
 from mesh.component import MeshArgs, ServiceMesh
 from mesh.custom_resource import custom_resource
@@ -176,7 +176,7 @@ class IstioMesh(ServiceMesh):
             version=mesh.version,
             waypoint_requests=mesh.ambient.waypoint.resources.requested(),
             addon_pod_labels=NOT_IN_AMBIENT_POD_LABELS if ambient else NOT_INJECTED_POD_LABELS,
-            ingress=IngressGateway(workload=gateway_workload, selector=gateway_selector(gateway)),
+            ingress_gateway=gateway_workload,
         )
         if ambient:
             self.node_agent_requests = (
