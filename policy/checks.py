@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.consul.manifests import CONSUL_API_VERSION, MESH_ENTRY_NAME
 from mesh.consul.manifests import INJECT_ANNOTATION as CONSUL_INJECT_ANNOTATION
+from mesh.consul.values import CONTROL_PLANE_CHART as CONSUL_CHART
 from mesh.istio.manifests import (
     AMBIENT_DATAPLANE_MODE,
     DATAPLANE_MODE_LABEL,
@@ -25,8 +26,10 @@ from mesh.istio.manifests import (
     SIDECAR_INJECTION_LABEL,
     is_injected,
 )
+from mesh.istio.values import CONTROL_PLANE_CHART as ISTIOD_CHART
 from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES, DEFAULT_INBOUND_POLICY_ANNOTATION
 from mesh.linkerd.manifests import INJECT_ANNOTATION as LINKERD_INJECT_ANNOTATION
+from mesh.linkerd.values import CONTROL_PLANE_CHART as LINKERD_CONTROL_PLANE_CHART
 from policy.objects import (
     CONFIG_MAP,
     DEPLOYMENT,
@@ -68,7 +71,7 @@ LINKERD = "linkerd"
 CONSUL = "consul"
 # The chart of each mesh's control plane: how the pack tells which mesh a stack runs. Not the stack's
 # config: the pack also judges real previews, and what counts is what the stack installs.
-CONTROL_PLANE_CHARTS = {"istiod": ISTIO, "linkerd-control-plane": LINKERD, "consul": CONSUL}
+CONTROL_PLANE_CHARTS = {ISTIOD_CHART: ISTIO, LINKERD_CONTROL_PLANE_CHART: LINKERD, CONSUL_CHART: CONSUL}
 # Linkerd's default inbound policies that admit only clients with a mesh identity (mTLS): the one
 # STRICT sets, one limited to the cluster's identities, and refusing everyone a Server does not allow.
 LINKERD_AUTHENTICATED_POLICIES = frozenset({DEFAULT_INBOUND_POLICIES["STRICT"], "cluster-authenticated", "deny"})

@@ -11,6 +11,7 @@ from mesh.consul.attachment import ConsulAttachment
 from mesh.consul.manifests import default_deny_intentions, mesh_entry, proxy_defaults
 from mesh.consul.values import (
     BOOTSTRAP_TOKEN_SECRET,
+    CONTROL_PLANE_CHART,
     UI_HTTPS_PORT,
     UI_SERVICE,
     WEBHOOK_CERT_MANAGER_RESOURCES,
@@ -55,7 +56,7 @@ class ConsulMesh(ServiceMesh):
             f"{name}-control-plane",
             source=ChartSource(repository=consul.chart_repository, version=consul.chart_version),
             helm=args.helm,
-            chart="consul",
+            chart=CONTROL_PLANE_CHART,
             release_name="consul",
             namespace=consul.namespace,
             values=consul_values(mesh, telemetry=args.telemetry, enrolled_namespaces=args.enrolled_namespaces),

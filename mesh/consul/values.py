@@ -16,6 +16,8 @@ from mesh.attachment import TelemetryBackends
 from settings import MeshSettings
 from settings.models import ComputeQuantities, OptionalComputeQuantities, ResourceSettings
 
+# The one chart of Consul (the pack recognises a Consul stack by it).
+CONTROL_PLANE_CHART = "consul"
 # Prefix of every object the chart names: `consul-server`, `consul-ui`, `consul-connect-injector`.
 RESOURCE_PREFIX = "consul"
 UI_SERVICE = f"{RESOURCE_PREFIX}-ui"

@@ -23,6 +23,7 @@ from mesh.istio.manifests import (
 )
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.values import (
+    CONTROL_PLANE_CHART,
     base_values,
     cni_values,
     gateway_values,
@@ -99,7 +100,7 @@ class IstioMesh(ServiceMesh):
             return install(
                 f"{name}-istiod{suffix}",
                 version=revision.version if revision else mesh.version,
-                chart="istiod",
+                chart=CONTROL_PLANE_CHART,
                 release_name=f"istiod{suffix}",
                 namespace=mesh.namespace,
                 values=istiod_values(

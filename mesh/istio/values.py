@@ -13,6 +13,8 @@ from typing import Any
 from settings import MeshSettings
 from settings.models import RevisionSettings
 
+# The chart of the control plane (the pack recognises an Istio stack by it).
+CONTROL_PLANE_CHART = "istiod"
 AMBIENT_PROFILE = {"profile": "ambient"}
 # Waypoints run in the apps' namespaces, which enforce Pod Security `restricted` in ambient mode;
 # that level requires a seccomp profile, which istiod's gateway template leaves unset by default.

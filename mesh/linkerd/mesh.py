@@ -12,7 +12,13 @@ from mesh.component import MeshArgs, ServiceMesh
 from mesh.linkerd.attachment import LINKERD_POD_SECURITY_LABELS, LinkerdAttachment
 from mesh.linkerd.certificates import LinkerdIdentity, LinkerdIdentityArgs
 from mesh.linkerd.manifests import INJECT_ANNOTATION
-from mesh.linkerd.values import CONTROLLER_CONTAINERS, VIZ_COMPONENTS, control_plane_values, viz_values
+from mesh.linkerd.values import (
+    CONTROL_PLANE_CHART,
+    CONTROLLER_CONTAINERS,
+    VIZ_COMPONENTS,
+    control_plane_values,
+    viz_values,
+)
 
 # What Linkerd's CLI puts on its namespace (its chart does not create one under Helm).
 CONTROL_PLANE_NAMESPACE_LABELS = {
@@ -94,7 +100,7 @@ class LinkerdMesh(ServiceMesh):
         )
         control_plane = install(
             f"{name}-control-plane",
-            chart="linkerd-control-plane",
+            chart=CONTROL_PLANE_CHART,
             release_name="linkerd-control-plane",
             namespace=linkerd.namespace,
             values=control_plane_values(mesh, trust_anchor_pem=identity.trust_anchor_pem),

@@ -16,6 +16,8 @@ from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES
 from settings import MeshSettings
 from settings.models import ResourceSettings
 
+# The chart of the control plane (the pack recognises a Linkerd stack by it).
+CONTROL_PLANE_CHART = "linkerd-control-plane"
 # The control plane's containers that take a resources block of their own: destination (with
 # its sp-validator and policy controller), identity and proxy-injector.
 CONTROLLER_RESOURCE_KEYS = (
