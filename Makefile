@@ -28,10 +28,11 @@ test: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
 
-# The real engine: builds the Pulumi CLI, providers and a local control plane from Go modules when
-# missing (tools/engine/build), then runs the engine smoke test and the end-to-end suite.
+# The real engine: builds the Pulumi CLI, providers, helm and a local control plane from Go modules
+# when missing (tools/engine/build), then runs the engine smoke test, the end-to-end suite and the
+# renders of the published charts with helm.
 e2e: $(VENV)/.installed engine
-	$(VENV)/bin/python -m pytest -m "engine or e2e" tests/engine tests/e2e
+	PATH="$$(tools/engine/build --print-bin-dir):$$PATH" $(VENV)/bin/python -m pytest -m "engine or e2e or charts"
 
 snapshots: $(VENV)/.installed
 	$(VENV)/bin/python -m review snapshot --update

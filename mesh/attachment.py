@@ -72,7 +72,6 @@ class TelemetryBackends:
     """Where the add-ons answer, for the meshes that push telemetry to them or link to them."""
 
     prometheus_url: str | None
-    grafana_url: str | None
     jaeger_url: str | None
     """The Jaeger UI, for dashboards that link traces."""
     otlp_host: str | None
@@ -161,10 +160,15 @@ class MeshAttachment(ABC):
 
 @dataclass(frozen=True, kw_only=True)
 class GrafanaDashboards:
-    """Dashboards Grafana downloads at start into one folder: name → URL."""
+    """The Grafana dashboards a mesh publishes, for one Grafana folder: each dashboard's file, and
+    where the mesh publishes the files. How Grafana gets them (from there, from a mirror of that
+    folder, or from a ConfigMap) is the stack's choice, made in `observability/`."""
 
     folder: str
-    urls: Mapping[str, str]
+    files: Mapping[str, str]
+    """Dashboard name → the name of its file where it is published."""
+    published_at: str
+    """The https:// folder holding the files, for the mesh's version."""
 
     @property
     def provider(self) -> str:

@@ -19,7 +19,8 @@ from settings.models import HelmSettings
 
 # The resource types a chart becomes in each install mode (`chart`, `release`); both take the
 # same inputs (chart, version, repositoryOpts, namespace, values).
-HELM_INSTALL_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"})
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+HELM_INSTALL_TYPES = frozenset({"kubernetes:helm.sh/v4:Chart", HELM_RELEASE_TYPE})
 _WEBHOOK_CONFIGURATION_TYPES = frozenset(
     {
         "kubernetes:admissionregistration.k8s.io/v1:ValidatingWebhookConfiguration",

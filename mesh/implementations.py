@@ -1,15 +1,34 @@
-"""The one place that maps `mesh.provider` to the component that implements it."""
+"""The one place that maps `mesh.provider` to the component that implements it, and a mesh's
+control-plane chart to what only that mesh knows about it."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import pulumi
 
 from mesh.component import MeshArgs, ServiceMesh
+from mesh.consul import images as consul_images
 from mesh.consul.mesh import ConsulMesh
+from mesh.consul.values import CONTROL_PLANE_CHART as CONSUL_CHART
+from mesh.istio import images as istio_images
 from mesh.istio.mesh import IstioMesh
+from mesh.istio.values import CONTROL_PLANE_CHART as ISTIOD_CHART
+from mesh.linkerd import images as linkerd_images
 from mesh.linkerd.mesh import LinkerdMesh
+from mesh.linkerd.values import CONTROL_PLANE_CHART as LINKERD_CONTROL_PLANE_CHART
 
 IMPLEMENTATIONS: dict[str, type[ServiceMesh]] = {"istio": IstioMesh, "linkerd": LinkerdMesh, "consul": ConsulMesh}
+
+InjectedImages = Callable[[Iterable[Mapping[str, Any]]], list[str]]
+INJECTED_IMAGES: dict[str, InjectedImages] = {
+    ISTIOD_CHART: istio_images.injected_images,
+    LINKERD_CONTROL_PLANE_CHART: linkerd_images.injected_images,
+    CONSUL_CHART: consul_images.injected_images,
+}
+"""The images each mesh adds to the pods it injects (which no pod template names), by the chart of
+its control plane, from that chart's rendered objects."""
 
 
 def build_mesh(args: MeshArgs, opts: pulumi.ResourceOptions | None = None) -> ServiceMesh:

@@ -13,7 +13,6 @@ def telemetry_backends(observability: ObservabilitySettings, *, access_logging: 
     jaeger = observability.jaeger.enabled
     return TelemetryBackends(
         prometheus_url=endpoints.prometheus_url if observability.prometheus.enabled else None,
-        grafana_url=endpoints.grafana_url if observability.grafana.enabled else None,
         jaeger_url=endpoints.jaeger_query_http_url if jaeger else None,
         otlp_host=endpoints.jaeger_collector_host if jaeger else None,
         otlp_grpc_port=JAEGER_OTLP_GRPC_PORT,

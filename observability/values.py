@@ -36,6 +36,7 @@ from observability.endpoints import (
 )
 from settings.models import (
     ComputeQuantities,
+    GrafanaDashboardSettings,
     GrafanaSettings,
     JaegerSettings,
     KialiSettings,
@@ -45,10 +46,27 @@ from settings.models import (
     ResourceSettings,
 )
 
-# The Prometheus chart's config-reloader sidecar: small and fixed, but explicit like every container.
+# The charts' helper containers that no setting sizes: small and fixed, but explicit like every
+# container, with both limits, so a namespace whose LimitRange or ResourceQuota demands limits
+# admits their pods once the add-ons' own resources have limits too.
+# The Prometheus chart's config-reloader sidecar.
 CONFIG_RELOADER_RESOURCES = ResourceSettings(
-    requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(memory="64Mi")
+    requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(cpu="50m", memory="64Mi")
 )
+# Grafana's init containers: `download-dashboards` (curl) and, with persistence, `init-chown-data`.
+# They run before Grafana starts, so they add nothing to what the pod requests.
+GRAFANA_INIT_RESOURCES = ResourceSettings(
+    requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(cpu="100m", memory="64Mi")
+)
+# A Deployment whose pod mounts a ReadWriteOnce volume is updated by stopping the old pod before
+# starting the new one: in a rolling update the new pod, scheduled on another node, waits forever
+# for the volume the old one still holds (Multi-Attach error), and the rollout never completes.
+RECREATE_STRATEGY = {"type": "Recreate"}
+# Grafana's chart downloads dashboards with curl, by default with `-skf`: TLS not verified. Fail on
+# an HTTP error, verify TLS, follow redirects but only to https, and stay quiet except for errors.
+DASHBOARD_CURL_OPTIONS = "-sSfL --proto-redir =https"
+# Where the chart mounts a dashboard provider's ConfigMap, or downloads its dashboards to: one folder each.
+GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards"
 # Keys of the Secrets that hold the add-ons' generated credentials.
 GRAFANA_ADMIN_USER_KEY = "admin-user"
 GRAFANA_ADMIN_PASSWORD_KEY = "admin-password"
@@ -69,16 +87,20 @@ def prometheus_values(
     with the mesh's extra `scrape_configs`."""
     prometheus = observability.prometheus
     extra = {"extraScrapeConfigs": yaml.safe_dump([dict(job) for job in scrape_configs])} if scrape_configs else {}
+    server: dict[str, Any] = {
+        "fullnameOverride": PROMETHEUS_SERVICE,
+        "service": {"type": "ClusterIP", "servicePort": PROMETHEUS_PORT},
+        "retention": prometheus.retention,
+        "persistentVolume": _persistent_volume(prometheus.persistence),
+        "resources": prometheus.resources.as_manifest(),
+        "podLabels": dict(pod_labels),
+    }
+    if prometheus.persistence is not None:
+        # The chart's default too; stated, because the volume depends on it.
+        server["strategy"] = RECREATE_STRATEGY
     return {
         **extra,
-        "server": {
-            "fullnameOverride": PROMETHEUS_SERVICE,
-            "service": {"type": "ClusterIP", "servicePort": PROMETHEUS_PORT},
-            "retention": prometheus.retention,
-            "persistentVolume": _persistent_volume(prometheus.persistence),
-            "resources": prometheus.resources.as_manifest(),
-            "podLabels": dict(pod_labels),
-        },
+        "server": server,
         "configmapReload": {"prometheus": {"resources": CONFIG_RELOADER_RESOURCES.as_manifest()}},
         "alertmanager": {"enabled": False},
         "kube-state-metrics": {"enabled": False},
@@ -106,10 +128,16 @@ def grafana_values(
 ) -> dict[str, Any]:
     """Grafana with Prometheus as its default data source and the mesh's dashboards provisioned."""
     persistence: dict[str, Any] = {"enabled": grafana.persistence is not None}
+    volume: dict[str, Any] = {}
     if grafana.persistence is not None:
         persistence["size"] = grafana.persistence.size
         if grafana.persistence.storage_class:
             persistence["storageClassName"] = grafana.persistence.storage_class
+        # The chart's claim is ReadWriteOnce (its `accessModes`), chowned by an init container.
+        volume = {
+            "deploymentStrategy": RECREATE_STRATEGY,
+            "initChownData": {"resources": GRAFANA_INIT_RESOURCES.as_manifest()},
+        }
     values: dict[str, Any] = {
         "admin": {
             "existingSecret": admin_secret,
@@ -120,6 +148,7 @@ def grafana_values(
         "resources": grafana.resources.as_manifest(),
         "podLabels": dict(pod_labels),
         "persistence": persistence,
+        **volume,
         # The chart's test pod is a Helm hook that Pulumi would never run.
         "testFramework": {"enabled": False},
         "datasources": {
@@ -137,23 +166,40 @@ def grafana_values(
             }
         },
     }
-    if dashboards is not None:
-        values["dashboardProviders"] = {
+    if dashboards is not None and grafana.dashboards.enabled:
+        values |= _dashboard_values(grafana.dashboards, published=dashboards)
+    return values
+
+
+def _dashboard_values(settings: GrafanaDashboardSettings, *, published: GrafanaDashboards) -> dict[str, Any]:
+    """The mesh's dashboards in one Grafana folder: mounted from the stack's ConfigMap, or downloaded
+    (TLS verified) when Grafana starts, from a mirror or from where the mesh publishes them."""
+    provider = published.provider
+    values: dict[str, Any] = {
+        "dashboardProviders": {
             "dashboardproviders.yaml": {
                 "apiVersion": 1,
                 "providers": [
                     {
-                        "name": dashboards.provider,
+                        "name": provider,
                         "orgId": 1,
-                        "folder": dashboards.folder,
+                        "folder": published.folder,
                         "type": "file",
                         "disableDeletion": True,
-                        "options": {"path": f"/var/lib/grafana/dashboards/{dashboards.provider}"},
+                        "options": {"path": f"{GRAFANA_DASHBOARDS_PATH}/{provider}"},
                     }
                 ],
             }
         }
-        values["dashboards"] = {dashboards.provider: {name: {"url": url} for name, url in dashboards.urls.items()}}
+    }
+    if settings.config_map is not None:
+        # The chart mounts the ConfigMap as the provider's folder and renders no download container.
+        values["dashboardsConfigMaps"] = {provider: settings.config_map}
+        return values
+    folder = settings.base_url or published.published_at
+    values["dashboards"] = {provider: {name: {"url": f"{folder}/{file}"} for name, file in published.files.items()}}
+    values["defaultCurlOptions"] = DASHBOARD_CURL_OPTIONS
+    values["downloadDashboards"] = {"resources": GRAFANA_INIT_RESOURCES.as_manifest()}
     return values
 
 
@@ -212,6 +258,8 @@ def jaeger_values(jaeger: JaegerSettings, *, data_claim: str | None, pod_labels:
     if data_claim is not None:
         deployment["extraVolumes"] = [{"name": JAEGER_DATA_VOLUME, "persistentVolumeClaim": {"claimName": data_claim}}]
         deployment["extraVolumeMounts"] = [{"name": JAEGER_DATA_VOLUME, "mountPath": JAEGER_DATA_PATH}]
+        # The chart's default too (in its template); stated, because the volume depends on it.
+        deployment["strategy"] = RECREATE_STRATEGY
     return {"fullnameOverride": JAEGER_SERVICE, "jaeger": deployment, "userconfig": jaeger_config(jaeger)}
 
 

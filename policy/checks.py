@@ -52,6 +52,7 @@ from policy.objects import (
     pod_metadata_of,
     pod_spec_of,
 )
+from settings.artifacts import RETIRED_LOCATIONS
 from settings.models import PinnedImage
 
 # The gateway chart's pods start with `image: auto`; the injector's `gateway` template (named
@@ -398,6 +399,41 @@ def helm_chart_pin_violations(resource_type: str, props: Mapping[str, Any]) -> l
 
 def _names_chart_source(chart: str, repository: str) -> bool:
     return bool(repository) or chart.startswith(("oci://", *_LOCAL_CHART_PREFIXES))
+
+
+# Artifact locations
+
+# A retired location named anywhere in a string (an image, a repository URL, a hub in values, the
+# values text an injector ConfigMap carries), but not as part of a longer host or path name.
+_RETIRED_MENTIONS = [
+    (retired, re.compile(rf"(?<![A-Za-z0-9.-]){re.escape(retired.location)}(?![A-Za-z0-9.-])", re.IGNORECASE))
+    for retired in RETIRED_LOCATIONS
+]
+
+
+def retired_location_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No resource pulls a chart or an image from a location that was retired, wherever it names it:
+    a container image, a chart's repository or `oci://` reference, a hub in a chart's values, or the
+    values an injector renders into a ConfigMap (which name the images it injects)."""
+    subject = _describe(resource_type, props) if "metadata" in props else resource_type.rsplit(":", 1)[-1]
+    violations = []
+    for path, text in _strings_in(props):
+        for retired, mention in _RETIRED_MENTIONS:
+            if mention.search(text):
+                violations.append(f"{subject}: {path} names {retired.location}: {retired.refusal()}")
+    return violations
+
+
+def _strings_in(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every string in nested props, with its path (`spec.template.spec.containers[0].image`)."""
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from _strings_in(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, Sequence):
+        for index, item in enumerate(node):
+            yield from _strings_in(item, f"{path}[{index}]")
 
 
 # Workloads

@@ -26,12 +26,14 @@ _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     DEPLOYMENT: ("spec", "template", "spec"),
     STATEFUL_SET: ("spec", "template", "spec"),
     "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "kubernetes:core/v1:Pod": ("spec",),
 }
 WORKLOAD_TYPES = frozenset(_POD_SPEC_PATHS)
 """Resource types that run containers: the kinds whose pod spec the workload policies read."""
+_CONTAINER_FIELDS = ("initContainers", "containers")
 
 
 def lookup(props: Mapping[str, Any], *path: str) -> Any:
@@ -105,7 +107,16 @@ def pod_metadata_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str
     return {} if path is None else mapping_at(props, *path[:-1], "metadata")
 
 
-def containers_of(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every container and init container of a pod spec."""
-    for field in ("initContainers", "containers"):
+def containers_of(pod_spec: Mapping[str, Any], *, ephemeral: bool = False) -> Iterator[Mapping[str, Any]]:
+    """Every container and init container of a pod spec; with `ephemeral`, its ephemeral (debug)
+    containers too, which take no resources or ports but still pull an image."""
+    for field in (*_CONTAINER_FIELDS, "ephemeralContainers") if ephemeral else _CONTAINER_FIELDS:
         yield from (container for container in items_at(pod_spec, field) if isinstance(container, Mapping))
+
+
+def type_token_of(manifest: Mapping[str, Any]) -> str:
+    """The type token Pulumi gives a Kubernetes manifest: `kubernetes:<group>/<version>:<Kind>`,
+    with `core` for the core group (`apiVersion: v1`)."""
+    api_version = str(manifest.get("apiVersion") or "")
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{manifest.get('kind') or ''}"

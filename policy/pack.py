@@ -36,6 +36,7 @@ from policy.checks import (
     mesh_wide_mtls_violations,
     namespace_enrolment_violations,
     plaintext_mode_violations,
+    retired_location_violations,
 )
 from settings import NAMESPACE, GatewaySettings, MeshSettings
 from settings.models import ConsulSettings, LinkerdSettings
@@ -147,6 +148,10 @@ def _validate_helm_charts(args: ResourceValidationArgs, report_violation: Report
     _report(helm_chart_pin_violations(args.resource_type, args.props), report_violation)
 
 
+def _validate_artifact_locations(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _report(retired_location_violations(args.resource_type, args.props), report_violation)
+
+
 def _validate_images(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     _report(image_pin_violations(args.resource_type, args.props), report_violation)
 
@@ -196,6 +201,13 @@ POLICIES: list[Policy] = [
         name="helm-chart-pinned",
         description="Every Helm chart pins an exact version and names its repository.",
         validate=_validate_helm_charts,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="no-retired-artifact-location",
+        description="No chart or image comes from a retired location (Istio's Google Cloud chart repository and "
+        "registries, and registry.istio.io, all retired in December 2026), wherever a resource names it.",
+        validate=_validate_artifact_locations,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(

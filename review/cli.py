@@ -1,8 +1,8 @@
-"""The `python -m review` command line: render, diff, footprint, snapshot and affected.
+"""The `python -m review` command line: render, diff, footprint, images, snapshot and affected.
 
 Exit codes: 0 success (no difference), 1 a difference (diff, snapshot check), 2 bad input — an
-unknown, missing or malformed stack file, or bad stack config — reported in one message
-without a traceback.
+unknown, missing or malformed stack file, bad stack config, or (images) a chart that cannot be
+rendered offline or no helm — reported in one message without a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from rich.text import Text
 from review.affected import affected_stacks
 from review.diff import RenderDiff, diff_renders
 from review.footprint import Footprint, Requests, stack_footprint
+from review.images import ImagesError, StackImage, stack_images
 from review.program import StackRun, run_program
 from review.render import render_document, render_text
 from review.snapshots import how_to_update, read_snapshot, stale_snapshots, write_snapshots
@@ -95,6 +96,28 @@ def footprint(stack: StackArgument) -> None:
 
 
 @app.command()
+def images(
+    stack: StackArgument,
+    charts: Annotated[
+        Path | None,
+        typer.Option(
+            "--charts", help="A directory with one folder per chart, rendered instead of the stack's chart sources."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List every image the stack pulls (registry, repository, tag, digest), for mirroring: its charts
+    are rendered offline with `helm template`."""
+    with _bad_input_exits():
+        stack_file = resolve_stack(stack)
+        found = stack_images(_run(stack_file), charts=charts)
+    if as_json:
+        out.out(json.dumps([image.as_json() for image in found], indent=2))
+    else:
+        out.print(_images_table(stack_file.name, found))
+
+
+@app.command()
 def snapshot(
     update: Annotated[bool, typer.Option("--update", help="Rewrite the snapshots instead of checking them.")] = False,
 ) -> None:
@@ -131,7 +154,7 @@ def _bad_input_exits() -> Iterator[None]:
     """Turn bad input into its message on stderr and exit code 2; anything else is a bug and raises."""
     try:
         yield
-    except (StackFileError, ConfigError) as error:
+    except (StackFileError, ConfigError, ImagesError) as error:
         err.print(Text(f"error: {error}", style="red"))
         raise typer.Exit(BAD_INPUT) from None
 
@@ -161,6 +184,24 @@ def _footprint_table(stack: str, result: Footprint) -> Table:
     label = "total of the known" if result.unknown else "total"
     table.add_row(label, "", "", "", "", *_columns(result.total), style="bold")
     table.caption = "CPU in cores, memory in MiB"
+    return table
+
+
+def _images_table(stack: str, found: list[StackImage]) -> Table:
+    table = Table(title=f"Images of stack {stack}")
+    for column in ("registry", "repository", "tag", "digest"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("used by", overflow="fold")
+    for image in found:
+        reference = image.image
+        table.add_row(
+            reference.registry,
+            reference.repository,
+            reference.tag or "",
+            reference.digest or "",
+            ", ".join(image.used_by),
+        )
+    table.caption = f"{len(found)} images"
     return table
 
 

@@ -12,6 +12,7 @@ import contextvars
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -109,15 +110,24 @@ def _mock_pem(kind: str, name: str) -> str:
     return f"-----BEGIN {kind}-----\nmock-{name}\n-----END {kind}-----\n"
 
 
+# Every mock certificate is issued at this time, so its expiry follows its `validityPeriodHours`.
+_MOCK_ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _mock_certificate(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    expiry = _MOCK_ISSUED + timedelta(hours=inputs["validityPeriodHours"])
+    return {"certPem": _mock_pem("CERTIFICATE", name), "validityEndTime": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
 # What the tls provider generates: PEM text, stable per resource; private keys secret, as it marks them.
-_TLS_OUTPUTS: dict[str, Callable[[str], dict[str, Any]]] = {
-    "tls:index/privateKey:PrivateKey": lambda name: {
+_TLS_OUTPUTS: dict[str, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
+    "tls:index/privateKey:PrivateKey": lambda name, _: {
         "privateKeyPem": _mock_secret(_mock_pem("PRIVATE KEY", name)),
         "publicKeyPem": _mock_pem("PUBLIC KEY", name),
     },
-    "tls:index/selfSignedCert:SelfSignedCert": lambda name: {"certPem": _mock_pem("CERTIFICATE", name)},
-    "tls:index/locallySignedCert:LocallySignedCert": lambda name: {"certPem": _mock_pem("CERTIFICATE", name)},
-    "tls:index/certRequest:CertRequest": lambda name: {"certRequestPem": _mock_pem("CERTIFICATE REQUEST", name)},
+    "tls:index/selfSignedCert:SelfSignedCert": _mock_certificate,
+    "tls:index/locallySignedCert:LocallySignedCert": _mock_certificate,
+    "tls:index/certRequest:CertRequest": lambda name, _: {"certRequestPem": _mock_pem("CERTIFICATE REQUEST", name)},
 }
 
 
@@ -129,7 +139,7 @@ class _EchoMocks(Mocks):
         if args.typ.startswith("random:"):
             # A generated value, stable per resource and secret, as the random provider keeps it.
             outputs["result"] = _mock_secret(f"mock-{args.name}")
-        outputs |= _TLS_OUTPUTS.get(args.typ, lambda _: {})(args.name)
+        outputs |= _TLS_OUTPUTS.get(args.typ, lambda *_: {})(args.name, args.inputs)
         return f"{args.name}-id", outputs
 
     def call(self, args: Any) -> tuple[dict, None]:

@@ -1,5 +1,6 @@
 """Rewrites the README's generated sections in place: the configuration reference (from the
-settings models) and the mesh footprint comparison (from each stack's `footprint` output)."""
+settings models), the mesh footprint comparison (from each stack's `footprint` output) and the
+pinned artifacts (from `settings.artifacts`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from collections.abc import Callable
 
 from review.comparison import footprint_table
 from review.stacks import PROJECT_ROOT
+from settings.artifacts import artifacts_table
 from settings.reference import reference_table
 
 README = PROJECT_ROOT / "README.md"
-SECTIONS: dict[str, Callable[[], str]] = {"config-reference": reference_table, "mesh-footprint": footprint_table}
+SECTIONS: dict[str, Callable[[], str]] = {
+    "config-reference": reference_table,
+    "mesh-footprint": footprint_table,
+    "artifacts": artifacts_table,
+}
 
 
 def update_readme() -> None:

@@ -418,6 +418,7 @@ _IMPLEMENTATION_KEYS: dict[str, tuple[str, ...]] = {
         for key in (
             "version",
             "chart_repository",
+            "image_hub",
             "namespace",
             "revisions",
             "revision_tags",

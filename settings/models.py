@@ -16,16 +16,26 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from settings.artifacts import (
+    CONSUL_CHART_VERSION,
+    GATEWAY_API_MANIFEST,
+    GRAFANA_CHART_REPOSITORY,
+    GRAFANA_CHART_VERSION,
+    HASHICORP_CHART_REPOSITORY,
+    ISTIO_CHART_REPOSITORY,
+    ISTIO_IMAGE_HUB,
+    ISTIO_VERSION,
+    JAEGER_CHART_REPOSITORY,
+    JAEGER_CHART_VERSION,
+    KIALI_CHART_REPOSITORY,
+    KIALI_CHART_VERSION,
+    LINKERD_EDGE_CHART_REPOSITORY,
+    LINKERD_EDGE_VERSION,
+    PROMETHEUS_CHART_REPOSITORY,
+    PROMETHEUS_CHART_VERSION,
+    retired_location,
+)
 from settings.quantities import Requests, is_quantity, parse_quantity
-
-ISTIO_VERSION = "1.30.3"
-UPSTREAM_CHART_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
-# The Gateway API release Istio 1.30 is built against (its go.mod); ambient waypoints are Gateway API Gateways.
-GATEWAY_API_MANIFEST = "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml"
-LINKERD_EDGE_VERSION = "2026.8.3"
-LINKERD_EDGE_CHART_REPOSITORY = "https://helm.linkerd.io/edge"
-CONSUL_CHART_VERSION = "2.0.3"
-HASHICORP_CHART_REPOSITORY = "https://helm.releases.hashicorp.com"
 
 _EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -33,6 +43,16 @@ _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-
 _DURATION = re.compile(r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+# https://, a host (and port), and a path of URL characters that are inert inside a double-quoted shell word.
+_HTTPS_FOLDER_URL = re.compile(
+    r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?"
+    r"(/[A-Za-z0-9._~%+,;=:@-]*)*\Z"
+)
+# A registry host (optionally with a port) and path components as the distribution spec allows them.
+_IMAGE_HUB = re.compile(
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
+    r"(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\Z"
+)
 
 
 def _exact_version(value: str) -> str:
@@ -95,6 +115,31 @@ def _chart_repository(value: str) -> str:
         raise ValueError(
             "must be an https:// or http:// chart repository URL, an oci:// registry path or a local directory"
         )
+    if retired := retired_location(value):
+        raise ValueError(retired.refusal())
+    return value.rstrip("/")
+
+
+def _image_hub(value: str) -> str:
+    """A registry path images are pulled from as `<hub>/<name>:<tag>`, such as `docker.io/istio`."""
+    if not _IMAGE_HUB.match(value):
+        raise ValueError(
+            "must be a registry path without scheme, tag or digest, such as 'docker.io/istio' or "
+            "'mirror.example.com:5000/istio'"
+        )
+    if retired := retired_location(value):
+        raise ValueError(retired.refusal())
+    return value
+
+
+def _https_url(value: str) -> str:
+    """An https:// URL of a folder that files are fetched from, by a shell script in the chart, so
+    limited to characters that need no quoting."""
+    if not _HTTPS_FOLDER_URL.match(value):
+        raise ValueError(
+            "must be an https:// URL of a folder, without query or fragment (TLS is verified; each file's name "
+            "is appended), e.g. 'https://mirror.example.com/istio/1.30.3/dashboards'"
+        )
     return value.rstrip("/")
 
 
@@ -116,6 +161,8 @@ PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 Duration = Annotated[str, AfterValidator(_duration)]
 Quantity = Annotated[str, AfterValidator(_quantity)]
 ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
+ImageHub = Annotated[str, AfterValidator(_image_hub)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 MeshProvider = Literal["istio", "linkerd", "consul"]
@@ -252,15 +299,17 @@ class ProxySettings(Settings):
 
 class ZtunnelSettings(Settings):
     resources: ResourceSettings = Field(
-        default_factory=_resources("200m", "512Mi"),
-        description="ztunnel resources, on every node (upstream default: requests 200m / 512Mi).",
+        default_factory=_resources("200m", "512Mi", None, "1Gi"),
+        description="ztunnel resources, on every node (upstream default: requests 200m / 512Mi; the memory "
+        "limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
     )
 
 
 class IstioCniSettings(Settings):
     resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "100Mi"),
-        description="istio-cni node agent resources, on every node (upstream default: requests 100m / 100Mi).",
+        default_factory=_resources("100m", "100Mi", None, "512Mi"),
+        description="istio-cni node agent resources, on every node (upstream default: requests 100m / 100Mi; "
+        "the memory limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
     )
 
 
@@ -299,6 +348,13 @@ class CertificateSettings(Settings):
         ge=1,
         description="Lifetime of the generated identity issuer (intermediate CA signed by the trust anchor); "
         "must be shorter than the trust anchor's.",
+    )
+    webhook_validity_hours: int = Field(
+        default=8760,
+        ge=24,
+        description="Lifetime of the generated webhook CA and of the serving certificates it signs for the "
+        "proxy injector, the sp- and policy validators, tap and the tap injector; any `up` in the last third "
+        "of their lifetime issues new ones.",
     )
 
 
@@ -343,7 +399,8 @@ class LinkerdSettings(Settings):
     viz_namespace: DnsLabel = Field(default="linkerd-viz", description="Namespace of the linkerd-viz extension.")
     certificates: CertificateSettings = Field(
         default_factory=CertificateSettings,
-        description="The trust anchor and identity issuer, generated by `pulumi-tls` (ECDSA P-256).",
+        description="The trust anchor, identity issuer and webhook certificates, generated by `pulumi-tls` "
+        "(ECDSA P-256).",
     )
     controllers: LinkerdControllerSettings = Field(
         default_factory=LinkerdControllerSettings, description="The control-plane controllers."
@@ -426,9 +483,18 @@ class MeshSettings(Settings):
         "declared. Must be at least the newest revision's version.",
     )
     chart_repository: ChartRepository = Field(
-        default=UPSTREAM_CHART_REPOSITORY,
-        description="Where the charts come from: an http(s) Helm repository, an `oci://` registry path, "
-        "or a local directory holding `base/`, `istiod/` and `gateway/`.",
+        default=ISTIO_CHART_REPOSITORY,
+        description="Where the charts come from: an http(s) Helm repository (Istio's is the default; "
+        "`oci://ghcr.io/istio/release/charts` serves the same charts), an `oci://` registry path, or a local "
+        "directory holding `base/`, `istiod/`, `gateway/` (and `cni/`, `ztunnel/` for ambient). The retired "
+        "`istio-release.storage.googleapis.com` and `gcr.io/istio-release` are refused.",
+    )
+    image_hub: ImageHub = Field(
+        default=ISTIO_IMAGE_HUB,
+        description="Registry path of every Istio image the stack runs: istiod, sidecars and their init "
+        "containers, the ingress gateway, waypoints, istio-cni and ztunnel (`<hub>/pilot:<version>`, ...). Point "
+        "it at a pull-through cache or private mirror of `docker.io/istio`. The retired `registry.istio.io/release` "
+        "and `gcr.io/istio-release` are refused.",
     )
     namespace: DnsLabel = Field(
         default="istio-system", description="Control-plane namespace; also the mesh root namespace."
@@ -612,10 +678,9 @@ class AddonSettings(Settings):
 
 class PrometheusSettings(AddonSettings):
     chart_repository: ChartRepository = Field(
-        default="https://prometheus-community.github.io/helm-charts",
-        description="Repository of the `prometheus` chart.",
+        default=PROMETHEUS_CHART_REPOSITORY, description="Repository of the `prometheus` chart."
     )
-    chart_version: ExactVersion = Field(default="29.27.0", description="`prometheus` chart version.")
+    chart_version: ExactVersion = Field(default=PROMETHEUS_CHART_VERSION, description="`prometheus` chart version.")
     retention: Duration = Field(default="6h", description="How long Prometheus keeps samples.")
     persistence: PersistenceSettings | None = Field(
         default=None, description="Keep samples on a volume; in memory (an emptyDir) if unset. prod requires it."
@@ -625,14 +690,50 @@ class PrometheusSettings(AddonSettings):
     )
 
 
+class GrafanaDashboardSettings(Settings):
+    enabled: bool = Field(
+        default=True,
+        description="Provision the dashboards the mesh publishes for Grafana (Istio's; Linkerd and Consul publish "
+        "none here).",
+    )
+    base_url: HttpsUrl | None = Field(
+        default=None,
+        description="Where Grafana downloads the dashboards from when its pod starts: an https:// folder holding "
+        "the mesh's dashboard files under their published names (e.g. a mirror of Istio's "
+        "`manifests/addons/dashboards` at the release tag). TLS is verified and redirects are followed. Unset: "
+        "where the mesh publishes them (Istio: its release tag on GitHub, `raw.githubusercontent.com`).",
+    )
+    config_map: DnsSubdomain | None = Field(
+        default=None,
+        description="A ConfigMap in the add-ons' namespace holding the dashboards' JSON files, one `*.json` key "
+        "per dashboard (`kubectl create configmap <name> --from-file=<folder>`), mounted into Grafana, so nothing is "
+        "downloaded: for air-gapped clusters. Grafana's pod waits for it to exist. Exclusive with `baseUrl`.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> GrafanaDashboardSettings:
+        if self.base_url is not None and self.config_map is not None:
+            raise ValueError(
+                "baseUrl and configMap are mutually exclusive: set baseUrl to download the dashboards from a "
+                "mirror, or configMap to mount them from a ConfigMap, not both"
+            )
+        sources = [key for key, value in (("baseUrl", self.base_url), ("configMap", self.config_map)) if value]
+        if sources and not self.enabled:
+            raise ValueError(f"{' and '.join(sources)} has no effect with enabled: false; remove it")
+        return self
+
+
 class GrafanaSettings(AddonSettings):
     chart_repository: ChartRepository = Field(
-        default="https://grafana-community.github.io/helm-charts", description="Repository of the `grafana` chart."
+        default=GRAFANA_CHART_REPOSITORY, description="Repository of the `grafana` chart."
     )
-    chart_version: ExactVersion = Field(default="12.11.1", description="`grafana` chart version.")
+    chart_version: ExactVersion = Field(default=GRAFANA_CHART_VERSION, description="`grafana` chart version.")
     admin_user: DnsLabel = Field(default="admin", description="Grafana admin user; its password is generated.")
     persistence: PersistenceSettings | None = Field(
         default=None, description="Keep Grafana's database on a volume; none if unset."
+    )
+    dashboards: GrafanaDashboardSettings = Field(
+        default_factory=GrafanaDashboardSettings, description="The mesh's dashboards, and where Grafana gets them."
     )
     resources: ResourceSettings = Field(
         default_factory=_resources("10m", "64Mi", None, "256Mi"), description="Grafana resources."
@@ -646,9 +747,9 @@ class OpenIdSettings(Settings):
 
 class KialiSettings(AddonSettings):
     chart_repository: ChartRepository = Field(
-        default="https://kiali.org/helm-charts", description="Repository of the `kiali-server` chart."
+        default=KIALI_CHART_REPOSITORY, description="Repository of the `kiali-server` chart."
     )
-    chart_version: ExactVersion = Field(default="2.29.0", description="`kiali-server` chart version.")
+    chart_version: ExactVersion = Field(default=KIALI_CHART_VERSION, description="`kiali-server` chart version.")
     auth_strategy: KialiAuthStrategy = Field(
         default="token",
         description="How users log in: `anonymous` (dev only), `token` (a Kubernetes token) or `openid`.",
@@ -661,9 +762,9 @@ class KialiSettings(AddonSettings):
 
 class JaegerSettings(AddonSettings):
     chart_repository: ChartRepository = Field(
-        default="https://jaegertracing.github.io/helm-charts", description="Repository of the `jaeger` chart."
+        default=JAEGER_CHART_REPOSITORY, description="Repository of the `jaeger` chart."
     )
-    chart_version: ExactVersion = Field(default="4.11.1", description="`jaeger` chart version (Jaeger v2).")
+    chart_version: ExactVersion = Field(default=JAEGER_CHART_VERSION, description="`jaeger` chart version (Jaeger v2).")
     storage: JaegerStorage = Field(
         default="memory",
         description="`memory`: traces in memory, lost on restart. `badger`: traces on a volume (`persistence`).",

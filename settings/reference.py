@@ -28,6 +28,7 @@ _CONSTRAINED_STRING_NAMES = {
     "_pinned_image": "image reference",
     "_path_prefix": "URL path",
     "_duration": "duration",
+    "_https_url": "https:// URL",
 }
 
 

@@ -2,24 +2,31 @@
 
 Pulumi waits for Deployments, Services and Helm charts to become ready; on a node-less API server
 that never happens. This transform tells the kubernetes provider not to wait, for every object and
-every chart of the stack. It is switched on only by `cluster.apiServerOnly`, which only the
-end-to-end tests' stack files set (a test holds every real stack file to it), so real stacks
-keep every readiness wait.
+every chart of the stack, and skips the hooks of Helm releases, which are Jobs Helm waits for
+(whatever `skipAwait` says) and which never run without a node. It is switched on only by
+`cluster.apiServerOnly`, which only the end-to-end tests' stack files set (a test holds every real
+stack file to it), so real stacks keep every readiness wait and every hook.
 """
 
 from __future__ import annotations
 
 import pulumi
 
-from mesh.charts import HELM_INSTALL_TYPES
+from mesh.charts import HELM_INSTALL_TYPES, HELM_RELEASE_TYPE
 
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
+# What makes the kubernetes provider (4.25) skip a release's hooks: `disableWebhooks` on install,
+# `disableCRDHooks` on upgrade (it passes each as Helm's `DisableHooks`). An uninstall always runs
+# the chart's pre-delete hooks; the provider has no switch for that.
+SKIP_RELEASE_HOOKS = {"disableWebhooks": True, "disableCRDHooks": True}
 
 
 def skip_readiness_waits(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """Annotate Kubernetes objects with `pulumi.com/skipAwait`, and set `skipAwait` on charts."""
+    """Annotate Kubernetes objects with `pulumi.com/skipAwait`, set `skipAwait` on charts, and skip
+    the hooks of Helm releases."""
     if args.type_ in HELM_INSTALL_TYPES:
-        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True}, opts=args.opts)
+        hooks = SKIP_RELEASE_HOOKS if args.type_ == HELM_RELEASE_TYPE else {}
+        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True, **hooks}, opts=args.opts)
     if not args.type_.startswith("kubernetes:") or not args.custom:
         return None
     metadata = dict(args.props.get("metadata") or {})

@@ -16,11 +16,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from reference_data import ISTIO, MISSING_REASON, REFERENCE
+from reference_data import HELM_CHARTS, ISTIO, MISSING_REASON, REFERENCE
 from stack_harness import stack_names, stack_run
 from test_manifest_schemas import as_manifest
 
 from mesh.charts import HELM_INSTALL_TYPES
+from policy.objects import pod_spec_of, type_token_of
+from review import images
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 
@@ -51,12 +53,13 @@ CHART_VALUES = {
 # Kiali's config file and Jaeger's whole collector config.
 PASSED_THROUGH = {"external_services", "userconfig"}
 # Keys the chart's templates read although its values.yaml does not list them (read in the
-# charts' templates at the pinned tags): the Jaeger Deployment's pod labels, the failure policy
+# charts' templates at the pinned tags): the Jaeger Deployment's pod labels and update strategy
+# (templates/jaeger/jaeger-deploy.yaml), the failure policy
 # of the base chart's default-revision webhook
 # (templates/defaultrevision-validatingwebhookconfiguration.yaml), and the `profile` every Istio
 # chart applies from its files/profile-<name>.yaml (templates/zzz_profile.yaml).
 TEMPLATE_ONLY = {
-    "jaeger": {"jaeger.podLabels"},
+    "jaeger": {"jaeger.podLabels", "jaeger.strategy"},
     "base": {"base.validationFailurePolicy"},
     "istiod": {"profile"},
     "cni": {"profile"},
@@ -142,3 +145,101 @@ def test_the_peer_authentication_kind_and_version_are_served_by_the_crds(any_sta
         "properties"
     ]["mode"]["enum"]
     assert peer_authentication.inputs["spec"]["mtls"]["mode"] in modes
+
+
+# The charts' templates: what a value turns into
+
+
+# Where each add-on chart's Deployment template reads its update strategy.
+STRATEGY_KEYS = {
+    "grafana": ("templates/deployment.yaml", "deploymentStrategy"),
+    "prometheus": ("templates/deploy.yaml", "server.strategy"),
+    "jaeger": ("templates/jaeger/jaeger-deploy.yaml", "jaeger.strategy"),
+}
+# Init containers the charts render without resources and offer no key to size: Consul's servers'
+# `locality-init` (installed as a Helm release, the chart's objects cannot be patched either).
+UNSIZABLE_INIT_CONTAINERS = {("consul-server", "locality-init")}
+# The prod stacks put every add-on on a volume and run every mesh: they render every init container.
+PROD_STACKS = [stack for stack in stack_names() if stack.startswith("prod")]
+
+
+def template(chart: str, path: str) -> str:
+    return (HELM_CHARTS / chart / path).read_text()
+
+
+def value_at(values: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        values = values.get(part, {})
+    return values
+
+
+@pytest.mark.parametrize("chart", sorted(STRATEGY_KEYS))
+def test_the_recreate_strategy_is_set_where_the_charts_deployment_reads_it(prod, chart):
+    path, key = STRATEGY_KEYS[chart]
+    (installed,) = [resource for resource in prod.of_type(CHART) if resource.inputs["chart"] == chart]
+
+    assert value_at(installed.inputs["values"], key) == {"type": "Recreate"}
+    # The template line that reads the key opens the block that renders `spec.strategy`.
+    assert re.search(rf"\.Values\.{re.escape(key)}\b[^\n]*}}}}\s*\n\s*strategy:", template(chart, path)), path
+
+
+def test_consuls_locality_init_still_has_no_resources_key():
+    """When a chart version sizes it, set it in mesh/consul/values.py and drop it from UNSIZABLE_INIT_CONTAINERS."""
+    statefulset = template("consul", "templates/server-statefulset.yaml")
+    start = statefulset.index("- name: locality-init")
+    locality_init = statefulset[start : statefulset.index("containers:\n", start)]
+
+    assert "resources" not in locality_init
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    if not HELM_CHARTS.is_dir():
+        pytest.skip(MISSING_REASON)
+    try:
+        return images.find_helm()
+    except images.ImagesError as error:
+        pytest.skip(f"{error}: the charts cannot be rendered")
+
+
+@functools.cache
+def rendered_pods(stack: str, helm: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(kind, object, pod spec) of every pod-bearing object the stack's charts render, hooks included."""
+    pods = []
+    kube_version = images.pinned_kubernetes_version()
+    for install in images.chart_installs(stack_run(stack).resources):
+        directory = images.chart_directory(install, charts=HELM_CHARTS)
+        for manifest in images.render_chart(install, directory=directory, helm=helm, kube_version=kube_version):
+            pod_spec = pod_spec_of(type_token_of(manifest), manifest)
+            if pod_spec is not None:
+                pods.append((manifest["kind"], manifest, pod_spec))
+    return pods
+
+
+@pytest.mark.charts
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_every_rendered_deployment_on_a_volume_claim_is_recreated(helm, stack):
+    on_claims = {
+        manifest["metadata"]["name"]: manifest["spec"].get("strategy", {}).get("type")
+        for kind, manifest, pod_spec in rendered_pods(stack, helm)
+        if kind == "Deployment" and any("persistentVolumeClaim" in volume for volume in pod_spec.get("volumes") or [])
+    }
+
+    assert on_claims == dict.fromkeys(("prometheus", "grafana", "jaeger"), "Recreate")
+
+
+@pytest.mark.charts
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_every_rendered_init_container_has_requests_and_limits(helm, stack):
+    unsized = {
+        (manifest["metadata"]["name"], container["name"])
+        for _, manifest, pod_spec in rendered_pods(stack, helm)
+        for container in pod_spec.get("initContainers") or []
+        if any(
+            not (container.get("resources") or {}).get(kind, {}).get(resource)
+            for kind in ("requests", "limits")
+            for resource in ("cpu", "memory")
+        )
+    }
+
+    assert unsized <= UNSIZABLE_INIT_CONTAINERS

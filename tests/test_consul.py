@@ -274,6 +274,14 @@ def test_sidecars_request_what_the_proxy_settings_say(dev_consul, prod_consul):
     }
 
 
+def test_the_init_container_injected_into_meshed_pods_has_requests_and_both_limits(consul_stack):
+    # The chart's default has no CPU limit: a namespace whose quota demands limits would refuse the pods.
+    resources = values(consul_stack)["connectInject"]["initContainer"]["resources"]
+
+    assert set(resources["requests"]) == {"cpu", "memory"}
+    assert set(resources["limits"]) == {"cpu", "memory"}
+
+
 def test_every_long_running_pod_has_explicit_requests_and_the_footprint_counts_them(consul_stack):
     chart_values = values(consul_stack)
     server, inject = chart_values["server"], chart_values["connectInject"]

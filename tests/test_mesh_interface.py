@@ -111,7 +111,8 @@ def test_a_section_for_another_mesh_is_refused():
     assert str(problem) == (
         'servicemesh:mesh.linkerd = {"version": "2026.8.3", "chartRepository": "https://helm.linkerd.io/edge", '
         '"namespace": "linkerd", "vizNamespace": "linkerd-viz", "certificates": {"trustAnchorValidityHours": 87600, '
-        '"issuerValidityHours": 8760}, "controllers": {"replicas": 1, "podDisruptionBudget": false, "resources": '
+        '"issuerValidityHours": 8760, "webhookValidityHours": 8760}, "controllers": {"replicas": 1, '
+        '"podDisruptionBudget": false, "resources": '
         '{"requests": {"cpu": "100m", "memory": "50Mi"}, "limits": {"memory": "250Mi"}}}, "proxy": {"resources": '
         '{"requests": {"cpu": "100m", "memory": "20Mi"}, "limits": {"cpu": "1000m", "memory": "250Mi"}}}, "viz": '
         '{"resources": {"requests": {"cpu": "100m", "memory": "50Mi"}, "limits": {"memory": "250Mi"}}}}: applies to '

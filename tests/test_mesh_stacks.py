@@ -8,12 +8,13 @@ from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
 from mesh.istio.manifests import is_injected
+from settings import ConfigError
+from settings.artifacts import ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_OCI_CHART_REPOSITORY, ISTIO_VERSION
 from settings.quantities import parse_quantity
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 PEER_AUTHENTICATION = "kubernetes:security.istio.io/v1:PeerAuthentication"
-UPSTREAM_REPOSITORY = "https://istio-release.storage.googleapis.com/charts"
 
 
 def charts(run):
@@ -33,8 +34,8 @@ def test_base_istiod_and_gateway_are_installed_at_one_pinned_version(any_stack):
     installed = charts(any_stack)
 
     assert sorted(installed) == ["base", "gateway", "istiod"]
-    assert {chart.inputs["version"] for chart in installed.values()} == {"1.30.3"}
-    assert {chart.inputs["repositoryOpts"]["repo"] for chart in installed.values()} == {UPSTREAM_REPOSITORY}
+    assert {chart.inputs["version"] for chart in installed.values()} == {ISTIO_VERSION}
+    assert {chart.inputs["repositoryOpts"]["repo"] for chart in installed.values()} == {ISTIO_CHART_REPOSITORY}
 
 
 UNREVISIONED = {
@@ -302,6 +303,114 @@ def test_a_cluster_ip_gateway_is_reached_by_port_forward():
 )
 def test_the_chart_repository_may_be_a_mirror_an_oci_registry_or_a_local_directory(repository, reference, repo):
     assert ChartSource(repository=repository, version="1.30.3").locate("istiod") == (reference, repo)
+
+
+def test_istio_publishes_its_charts_at_blob_istio_io_and_as_oci_on_ghcr():
+    assert ISTIO_CHART_REPOSITORY == "https://blob.istio.io/istio-release/charts"
+    assert ISTIO_OCI_CHART_REPOSITORY == "oci://ghcr.io/istio/release/charts"
+
+
+@pytest.mark.parametrize(
+    ("repository", "chart", "repository_opts"),
+    [
+        (ISTIO_CHART_REPOSITORY, "istiod", {"repo": ISTIO_CHART_REPOSITORY}),
+        (ISTIO_OCI_CHART_REPOSITORY, f"{ISTIO_OCI_CHART_REPOSITORY}/istiod", None),
+    ],
+)
+def test_both_forms_of_istios_chart_source_give_helm_the_chart_and_version(repository, chart, repository_opts):
+    run = run_stack("prod", {"servicemesh:mesh.chartRepository": repository})
+    istiod = run.named("istio-istiod-1-30-3").inputs
+
+    assert istiod["chart"] == chart
+    assert istiod["version"] == ISTIO_VERSION
+    assert istiod.get("repositoryOpts") == repository_opts
+
+
+RETIRED_CHART_SOURCES = [
+    "https://istio-release.storage.googleapis.com/charts",
+    "http://istio-release.storage.googleapis.com/charts/",
+    "oci://gcr.io/istio-release/charts",
+    "https://GCR.io/istio-release/charts",
+]
+
+
+@pytest.mark.parametrize("repository", RETIRED_CHART_SOURCES)
+def test_a_retired_istio_chart_source_is_refused_with_its_replacement(repository):
+    with pytest.raises(ConfigError) as refused:
+        run_stack("prod", {"servicemesh:mesh.chartRepository": repository})
+
+    (problem,) = refused.value.problems
+    assert problem.key == "servicemesh:mesh.chartRepository"
+    assert problem.value == repository
+    assert "retired in December 2026" in problem.message
+    assert ISTIO_CHART_REPOSITORY in problem.message or ISTIO_OCI_CHART_REPOSITORY in problem.message
+
+
+@pytest.mark.parametrize(
+    ("stack", "key"),
+    [
+        ("dev", "servicemesh:observability.grafana.chartRepository"),
+        ("dev-linkerd", "servicemesh:mesh.linkerd.chartRepository"),
+        ("dev-consul", "servicemesh:mesh.consul.chartRepository"),
+    ],
+)
+def test_no_chart_source_of_any_kind_may_point_into_a_retired_location(stack, key):
+    with pytest.raises(ConfigError, match="retired in December 2026"):
+        run_stack(stack, {key: "oci://gcr.io/istio-release/charts"})
+
+
+# Image hub
+
+
+def istio_hubs(run) -> dict[str, str]:
+    """The hub each Istio chart pulls its images from, by chart, as the values set it."""
+    hubs = {}
+    for chart, resource in charts(run).items():
+        values = resource.inputs["values"]
+        if hub := values.get("hub") or values.get("global", {}).get("hub"):
+            hubs[chart] = hub
+    return hubs
+
+
+def test_every_istio_image_comes_from_docker_hub_by_default(any_stack):
+    # istiod's hub is also the hub of everything it injects: sidecars, their init containers, the
+    # gateway (`image: auto`) and waypoints; base and the gateway chart name no image of their own.
+    assert istio_hubs(any_stack) == {"istiod": ISTIO_IMAGE_HUB}
+    assert ISTIO_IMAGE_HUB == "docker.io/istio"
+
+
+def test_the_ambient_node_agents_pull_from_the_same_hub():
+    run = run_stack("dev-ambient", {"servicemesh:mesh.imageHub": "mirror.internal:5000/istio"})
+
+    assert istio_hubs(run) == dict.fromkeys(["cni", "istiod", "ztunnel"], "mirror.internal:5000/istio")
+
+
+@pytest.mark.parametrize(
+    ("hub", "complaint"),
+    [
+        ("registry.istio.io/release", "retired in December 2026"),
+        ("gcr.io/istio-release", "retired in December 2026"),
+        ("docker.io/istio:1.30.3", "without scheme, tag or digest"),
+        ("https://docker.io/istio", "without scheme, tag or digest"),
+        ("docker.io/istio/", "without scheme, tag or digest"),
+        ("Docker.io/Istio", "without scheme, tag or digest"),
+        ("docker.io/istio\n", "without scheme, tag or digest"),
+        ("", "without scheme, tag or digest"),
+    ],
+)
+def test_an_image_hub_that_cannot_serve_istios_images_is_refused(hub, complaint):
+    with pytest.raises(ConfigError) as refused:
+        run_stack("dev", {"servicemesh:mesh.imageHub": hub})
+
+    (problem,) = refused.value.problems
+    assert problem.key == "servicemesh:mesh.imageHub"
+    assert problem.value == hub
+    assert complaint in problem.message
+
+
+def test_the_image_hub_is_istios_alone():
+    with pytest.raises(ConfigError, match=r"mesh\.imageHub.*applies to istio-sidecar and istio-ambient only"):
+        run_stack("dev-linkerd", {"servicemesh:mesh.imageHub": "docker.io/istio"})
 
 
 def test_a_mirror_from_stack_config_is_used_for_every_chart():

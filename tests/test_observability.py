@@ -6,8 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from stack_harness import run_program, run_stack, stack_config
+from stack_harness import run_program, run_stack, stack_config, stack_run
 
+from mesh.charts import HELM_INSTALL_TYPES
 from review.footprint import stack_footprint
 from settings import ConfigError
 
@@ -116,6 +117,87 @@ def test_grafana_reads_prometheus_and_provisions_istios_dashboards(any_stack):
     dashboards = grafana["dashboards"][provider["name"]]
     assert {"istio-mesh", "istio-service", "istio-workload", "istio-control-plane"} <= set(dashboards)
     assert all("/istio/istio/1.30.3/" in dashboard["url"] for dashboard in dashboards.values())
+
+
+# Grafana's dashboards
+
+ISTIO_DASHBOARDS_FOLDER = "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/addons/dashboards"
+DASHBOARDS = "servicemesh:observability.grafana.dashboards"
+
+
+def dashboard_provider(grafana):
+    (provider,) = grafana["dashboardProviders"]["dashboardproviders.yaml"]["providers"]
+    return provider
+
+
+def dashboard_urls(grafana) -> dict[str, str]:
+    dashboards = grafana["dashboards"][dashboard_provider(grafana)["name"]]
+    return {name: dashboard["url"] for name, dashboard in dashboards.items()}
+
+
+def curl_flags(options: str) -> set[str]:
+    """Each curl option, short flags one by one (`-sSf` is `-s`, `-S`, `-f`)."""
+    flags = set()
+    for word in options.split():
+        if word.startswith("--"):
+            flags.add(word)
+        elif word.startswith("-"):
+            flags |= {f"-{letter}" for letter in word[1:]}
+    return flags
+
+
+def test_by_default_grafana_downloads_istios_dashboards_from_its_release_with_tls_verified(dev):
+    grafana = values(dev, "grafana")
+
+    urls = dashboard_urls(grafana)
+    assert urls["istio-mesh"] == f"{ISTIO_DASHBOARDS_FOLDER}/istio-mesh-dashboard.gen.json"
+    assert all(url.startswith(f"{ISTIO_DASHBOARDS_FOLDER}/") for url in urls.values())
+    # The chart's default is `-skf`: -k skips TLS verification.
+    flags = curl_flags(grafana["defaultCurlOptions"])
+    assert not {"-k", "--insecure"} & flags
+    assert {"-f", "-L", "--proto-redir"} <= flags
+    assert "=https" in grafana["defaultCurlOptions"].split(), "redirects may lead to https only"
+    assert "dashboardsConfigMaps" not in grafana
+
+
+def test_ambient_adds_the_ztunnel_dashboard(dev_ambient):
+    urls = dashboard_urls(values(dev_ambient, "grafana"))
+
+    assert urls["istio-ztunnel"] == f"{ISTIO_DASHBOARDS_FOLDER}/ztunnel-dashboard.gen.json"
+    assert "istio-ztunnel" not in dashboard_urls(values(stack_run("dev"), "grafana"))
+
+
+def test_a_mirror_serves_the_same_files_from_base_url(dev):
+    mirror = "https://mirror.example.com:8443/istio/1.30.3/dashboards"
+    run = run_stack("dev", {f"{DASHBOARDS}.baseUrl": f"{mirror}/"})
+
+    published = dashboard_urls(values(dev, "grafana"))
+    grafana = values(run, "grafana")
+    assert dashboard_urls(grafana) == {
+        name: url.replace(ISTIO_DASHBOARDS_FOLDER, mirror) for name, url in published.items()
+    }
+    assert grafana["defaultCurlOptions"] == values(dev, "grafana")["defaultCurlOptions"]
+
+
+def test_from_a_config_map_grafana_downloads_nothing():
+    run = run_stack("dev", {f"{DASHBOARDS}.configMap": "istio-dashboards"})
+
+    grafana = values(run, "grafana")
+    provider = dashboard_provider(grafana)
+    assert grafana["dashboardsConfigMaps"] == {provider["name"]: "istio-dashboards"}
+    # The chart mounts a provider's ConfigMap at this folder, and renders its download container
+    # only for `dashboards`.
+    assert provider["options"]["path"] == f"/var/lib/grafana/dashboards/{provider['name']}"
+    assert provider["folder"] == "Istio"
+    assert not {"dashboards", "defaultCurlOptions", "downloadDashboards"} & set(grafana)
+
+
+def test_dashboards_switched_off_leave_grafana_without_any():
+    run = run_stack("dev", {f"{DASHBOARDS}.enabled": False})
+
+    grafana = values(run, "grafana")
+    assert not {"dashboardProviders", "dashboards", "dashboardsConfigMaps", "downloadDashboards"} & set(grafana)
+    assert grafana["datasources"] == values(stack_run("dev"), "grafana")["datasources"]
 
 
 def test_istiod_sends_spans_to_jaegers_otlp_collector(any_stack):
@@ -306,6 +388,53 @@ def test_prod_refuses_add_ons_that_lose_data_on_restart():
         "servicemesh:observability.prometheus.persistence",
         "servicemesh:observability.jaeger.storage",
     }
+
+
+def read_write_once_volumes(run) -> dict[str, tuple[bool, object]]:
+    """Per add-on chart: whether its Deployment mounts a ReadWriteOnce volume (each chart's claims
+    are), and the update strategy given where that chart's Deployment template reads it."""
+    grafana, prometheus, jaeger = (
+        installed.inputs["values"]
+        for name in ("grafana", "prometheus", "jaeger")
+        for installed in run.resources
+        if installed.type in HELM_INSTALL_TYPES and installed.inputs["chart"] == name
+    )
+    return {
+        "grafana": (grafana["persistence"]["enabled"], grafana.get("deploymentStrategy")),
+        "prometheus": (prometheus["server"]["persistentVolume"]["enabled"], prometheus["server"].get("strategy")),
+        "jaeger": ("extraVolumes" in jaeger["jaeger"], jaeger["jaeger"].get("strategy")),
+    }
+
+
+def test_prods_add_ons_on_read_write_once_volumes_are_recreated_not_rolled(prod):
+    volumes = read_write_once_volumes(prod)
+
+    # A rolling update's new pod, on another node, would wait forever for the old pod's volume.
+    assert volumes == {addon: (True, {"type": "Recreate"}) for addon in ("grafana", "prometheus", "jaeger")}
+    assert prod.named("observability-jaeger-data").inputs["spec"]["accessModes"] == ["ReadWriteOnce"]
+
+
+def test_in_every_stack_an_add_on_with_a_volume_is_recreated(every_stack):
+    for addon, (volume, strategy) in read_write_once_volumes(every_stack).items():
+        if volume:
+            assert strategy == {"type": "Recreate"}, addon
+
+
+def test_without_a_volume_grafana_keeps_the_charts_rolling_update(dev):
+    assert "deploymentStrategy" not in values(dev, "grafana")
+
+
+def test_the_charts_helper_containers_have_requests_and_both_limits(prod):
+    grafana = values(prod, "grafana")
+    helpers = {
+        "prometheus config reloader": values(prod, "prometheus")["configmapReload"]["prometheus"]["resources"],
+        "grafana init-chown-data": grafana["initChownData"]["resources"],
+        "grafana download-dashboards": grafana["downloadDashboards"]["resources"],
+    }
+
+    for helper, block in helpers.items():
+        assert set(block["requests"]) == {"cpu", "memory"}, helper
+        assert set(block["limits"]) == {"cpu", "memory"}, helper
 
 
 def test_every_add_on_has_requests_and_a_memory_limit(any_stack):

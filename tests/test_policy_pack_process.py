@@ -72,7 +72,7 @@ def test_the_pack_announces_its_policies_with_their_config_schemas(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
 
     assert info.name == "servicemesh-guardrails"
-    assert len(info.policies) == 8
+    assert len(info.policies) == 9
     schemas = {policy.name: json_format.MessageToDict(policy.configSchema.properties) for policy in info.policies}
     assert schemas["workload-namespace-in-mesh"]["exemptNamespaces"]["default"] == [
         "istio-system",

@@ -338,7 +338,7 @@ def test_a_permissive_consul_service_in_an_allowlisted_namespace_may_migrate():
 @pytest.mark.parametrize(
     "compliant",
     [
-        chart("istiod", "1.30.3", repo="https://istio-release.storage.googleapis.com/charts"),
+        chart("istiod", "1.30.3", repo="https://blob.istio.io/istio-release/charts"),
         chart("oci://registry.example.com/charts/istiod", "1.30.3"),
         chart("/srv/charts/istiod", "1.30.3"),
         chart("./vendor/charts/istiod", "1.30.3"),
@@ -440,6 +440,91 @@ def test_the_gateway_image_that_the_injector_fills_in_passes_only_on_injected_po
         == []
     )
     assert len(messages("container-image-pinned", deployment("gw", "ingress", container(image="auto")))) == 1
+
+
+# no-retired-artifact-location
+
+RETIRED = "no-retired-artifact-location"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "registry.istio.io/release/pilot:1.30.3",
+        "gcr.io/istio-release/proxyv2:1.30.3",
+        f"GCR.IO/istio-release/ztunnel@{DIGEST}",
+    ],
+)
+def test_an_image_from_a_retired_registry_is_refused_in_any_container(image):
+    in_init_container = deployment("app", "team", init_containers=[container(name="setup", image=image)])
+
+    (message,) = messages(RETIRED, in_init_container)
+
+    assert message.startswith("Deployment team/app: spec.template.spec.initContainers[0].image names")
+    assert "retired in December 2026" in message
+    assert "docker.io/istio" in message
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "docker.io/istio/pilot:1.30.3",
+        "mirror.internal/registry.istio.io-release/pilot:1.30.3",
+        "gcr.io/istio-releases/x:1",
+    ],
+)
+def test_images_from_live_registries_pass(image):
+    assert messages(RETIRED, deployment("app", "team", container(image=image))) == []
+
+
+@pytest.mark.parametrize(
+    "retired_chart",
+    [
+        chart("istiod", "1.30.3", repo="https://istio-release.storage.googleapis.com/charts"),
+        chart("oci://gcr.io/istio-release/charts/istiod", "1.30.3"),
+        chart(
+            "istiod",
+            "1.30.3",
+            repo="https://blob.istio.io/istio-release/charts",
+            values={"global": {"hub": "registry.istio.io/release"}},
+        ),
+        chart(
+            "ztunnel",
+            "1.30.3",
+            type_="kubernetes:helm.sh/v3:Release",
+            repo="https://blob.istio.io/istio-release/charts",
+            values={"hub": "gcr.io/istio-release"},
+        ),
+    ],
+)
+def test_a_chart_from_a_retired_location_or_pulling_from_one_is_refused(retired_chart):
+    (message,) = messages(RETIRED, retired_chart)
+
+    assert "retired in December 2026" in message
+
+
+def test_an_injector_whose_rendered_values_name_a_retired_hub_is_refused():
+    # What a real preview shows of istiod's chart: the injector's ConfigMap, whose values carry the hub
+    # of every sidecar, gateway and waypoint it will inject.
+    injector = resource(
+        "kubernetes:core/v1:ConfigMap",
+        "istio-sidecar-injector",
+        {
+            "metadata": {"name": "istio-sidecar-injector-1-30-3", "namespace": "istio-system"},
+            "data": {"values": '{"global":{"hub":"registry.istio.io/release","tag":"1.30.3"}}'},
+        },
+    )
+
+    (message,) = messages(RETIRED, injector)
+
+    assert message.startswith(
+        "ConfigMap istio-system/istio-sidecar-injector-1-30-3: data.values names registry.istio.io/release"
+    )
+
+
+def test_the_default_chart_sources_pass():
+    assert messages(RETIRED, chart("istiod", "1.30.3", repo="https://blob.istio.io/istio-release/charts")) == []
+    assert messages(RETIRED, chart("oci://ghcr.io/istio/release/charts/istiod", "1.30.3")) == []
 
 
 # container-resources-set

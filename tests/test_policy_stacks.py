@@ -58,6 +58,7 @@ def test_the_pack_declares_each_rule_once_with_its_enforcement_level():
     assert levels == {
         "mesh-mtls-strict": "mandatory",
         "peer-authentication-no-plaintext": "mandatory",
+        "no-retired-artifact-location": "mandatory",
         "helm-chart-pinned": "mandatory",
         "container-image-pinned": "mandatory",
         "container-resources-set": "mandatory",

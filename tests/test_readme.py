@@ -1,4 +1,4 @@
-"""The README's configuration reference is the one the code defines."""
+"""The README's generated sections are the ones the code defines."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from stack_harness import PROJECT_ROOT
 
 from review.comparison import footprint_table
+from settings.artifacts import ISTIO_CANARY_TARGET_VERSION, artifacts_table
 from settings.reference import reference_table
 
 
@@ -24,3 +25,19 @@ def test_the_readme_mesh_comparison_shows_each_stacks_footprint_output():
 
     assert match, "README.md lacks the mesh-footprint markers"
     assert match.group(1) == footprint_table(), "README footprint table is stale: run `make reference`"
+
+
+def test_the_readme_lists_the_pinned_artifacts_and_retired_locations_from_the_one_place_pins_live():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    match = re.search(r"<!-- artifacts:start[^>]*-->\n(.*?)<!-- artifacts:end -->", readme, re.DOTALL)
+
+    assert match, "README.md lacks the artifacts markers"
+    assert match.group(1) == artifacts_table(), "README artifacts table is stale: run `make reference`"
+
+
+def test_the_readme_canary_walk_upgrades_to_the_target_the_default_repository_publishes():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    walk = readme.split("## Upgrading Istio", 1)[1].split("\n## ", 1)[0]
+
+    assert f"+    version: {ISTIO_CANARY_TARGET_VERSION}" in walk
+    assert f"From 1.30.3 to {ISTIO_CANARY_TARGET_VERSION} (" in walk

@@ -102,7 +102,7 @@ def _stack_file(tmp_path, text):
         ),
     ],
 )
-@pytest.mark.parametrize("command", ["render", "diff", "footprint"])
+@pytest.mark.parametrize("command", ["render", "diff", "footprint", "images"])
 def test_bad_input_is_one_message_and_exit_code_2(tmp_path, command, argument, message):
     result = review(command, argument(tmp_path))
 

@@ -11,6 +11,7 @@ import pytest
 from stack_harness import DELETE, run_program, run_stack, stack_config
 
 from settings import ConfigError
+from settings.artifacts import ISTIO_CANARY_TARGET_VERSION, ISTIO_CHART_REPOSITORY
 
 OLD = {"name": "1-30-3", "version": "1.30.3"}
 NEW = {"name": "1-31-0", "version": "1.31.0"}
@@ -39,6 +40,18 @@ STEPS = {
         "servicemesh:mesh.revisionTags": {"stable": "1-31-0"},
     },
 }
+
+
+def test_the_walk_upgrades_to_a_version_that_istios_default_repository_publishes():
+    # Istio 1.31 and later are published only at blob.istio.io (and as OCI on ghcr.io).
+    run = run_program(stack_config("prod", STEPS["1-add-new-revision"]))
+
+    assert NEW["version"] == ISTIO_CANARY_TARGET_VERSION
+    assert {
+        chart.inputs["repositoryOpts"]["repo"]
+        for chart in run.of_type(CHART)
+        if chart.inputs["chart"] in ("base", "istiod", "gateway")
+    } == {ISTIO_CHART_REPOSITORY}
 
 
 def istiods(run):

@@ -1,10 +1,9 @@
 """The switch for node-less API servers: off in every real stack, and when on it stops every
-readiness wait (objects and charts) and nothing else."""
+readiness wait (objects and charts) and the hooks of Helm releases, and nothing else."""
 
 from __future__ import annotations
 
 import pulumi
-import pytest
 from stack_harness import run_stack
 
 from target_cluster import skip_readiness_waits
@@ -36,9 +35,20 @@ def test_objects_are_annotated_and_keep_their_own_annotations():
     assert result.props["spec"] == {}
 
 
-@pytest.mark.parametrize("type_", ["kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Release"])
-def test_charts_skip_their_waits(type_):
-    assert transform(type_, {"chart": "istiod"}, custom=False).props == {"chart": "istiod", "skipAwait": True}
+def test_charts_skip_their_waits():
+    assert transform("kubernetes:helm.sh/v4:Chart", {"chart": "istiod"}, custom=False).props == {
+        "chart": "istiod",
+        "skipAwait": True,
+    }
+
+
+def test_releases_skip_their_waits_and_their_hooks_whose_jobs_never_run_without_a_node():
+    assert transform("kubernetes:helm.sh/v3:Release", {"chart": "consul"}).props == {
+        "chart": "consul",
+        "skipAwait": True,
+        "disableWebhooks": True,
+        "disableCRDHooks": True,
+    }
 
 
 def test_other_resources_are_left_alone():

@@ -31,6 +31,13 @@ WEBHOOK_CERT_MANAGER_RESOURCES = ResourceSettings(
     requests=ComputeQuantities(cpu="100m", memory="50Mi"),
     limits=OptionalComputeQuantities(cpu="100m", memory="50Mi"),
 )
+# The `consul-connect-inject-init` container the injector adds to every meshed pod: the chart's
+# default requests and memory limit, and the CPU limit the chart recommends, so an app namespace
+# whose LimitRange or ResourceQuota demands limits admits its pods (the chart sets no CPU limit).
+CONNECT_INIT_RESOURCES = ResourceSettings(
+    requests=ComputeQuantities(cpu="50m", memory="25Mi"),
+    limits=OptionalComputeQuantities(cpu="500m", memory="150Mi"),
+)
 # Every namespace carries this label (Kubernetes >= 1.22, which the chart requires).
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -68,6 +75,11 @@ def _global_values(mesh: MeshSettings) -> dict[str, Any]:
 
 
 def _server_values(mesh: MeshSettings) -> dict[str, Any]:
+    # The server pods' `locality-init` init container has no resources and the chart offers no key
+    # for them (templates/server-statefulset.yaml at 2.0.3); installed as a Helm release, the
+    # chart's objects cannot be patched by a transform either. Where Consul's namespace has a
+    # ResourceQuota on limits or a per-Pod LimitRange maximum, it also needs a LimitRange with
+    # container defaults, or the servers are refused.
     server = mesh.consul.server
     values: dict[str, Any] = {
         "replicas": server.replicas,
@@ -99,6 +111,7 @@ def _connect_inject_values(mesh: MeshSettings, *, enrolled_namespaces: Sequence[
         # error in the body when the app serves no `/metrics`, which breaks the whole scrape.
         "metrics": {"defaultEnabled": True, "defaultEnableMerging": False},
         "sidecarProxy": {"resources": mesh.consul.proxy.resources.as_manifest()},
+        "initContainer": {"resources": CONNECT_INIT_RESOURCES.as_manifest()},
         # The pod webhook fails closed; asked only about the enrolled namespaces, a stopped
         # injector cannot block pod creation anywhere else in the cluster.
         "namespaceSelector": yaml.safe_dump(_namespaces_selector(enrolled_namespaces)),

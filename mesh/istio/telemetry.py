@@ -12,7 +12,8 @@ MESH_TELEMETRY_NAME = "mesh-default"
 # Istio's built-in access-log provider: Envoy's file log at meshConfig.accessLogFile.
 ENVOY_ACCESS_LOG_PROVIDER = "envoy"
 JAEGER_TRACING_PROVIDER = "jaeger"
-# Istio publishes its Grafana dashboards with each release; Grafana downloads them at start.
+# The Grafana dashboards Istio publishes with each release (name → file), which Grafana downloads
+# at start or mounts from a ConfigMap (`observability.grafana.dashboards`).
 ISTIO_DASHBOARDS = {
     "istio-mesh": "istio-mesh-dashboard.gen.json",
     "istio-service": "istio-service-dashboard.json",
@@ -56,13 +57,14 @@ def mesh_telemetry(*, root_namespace: str, backends: TelemetryBackends) -> dict[
     }
 
 
-def istio_dashboard_url(file: str, istio_version: str) -> str:
-    """A dashboard as Istio published it with this exact release."""
-    return f"https://raw.githubusercontent.com/istio/istio/{istio_version}/manifests/addons/dashboards/{file}"
+def istio_dashboards_folder(istio_version: str) -> str:
+    """Where Istio publishes its dashboards for this exact release: the release tag's source tree."""
+    return f"https://raw.githubusercontent.com/istio/istio/{istio_version}/manifests/addons/dashboards"
 
 
 def istio_dashboards(istio_version: str, *, ambient: bool) -> GrafanaDashboards:
-    files = {**ISTIO_DASHBOARDS, **(AMBIENT_DASHBOARDS if ambient else {})}
     return GrafanaDashboards(
-        folder="Istio", urls={name: istio_dashboard_url(file, istio_version) for name, file in files.items()}
+        folder="Istio",
+        files={**ISTIO_DASHBOARDS, **(AMBIENT_DASHBOARDS if ambient else {})},
+        published_at=istio_dashboards_folder(istio_version),
     )

@@ -64,6 +64,8 @@ def istiod_values(
     istiod = mesh.istiod
     revision_values = {"revision": revision.name, "revisionTags": mesh.tags_of(revision)} if revision else {}
     global_values: dict[str, Any] = {
+        # istiod's own image and every image it injects (sidecars, the gateway, waypoints) use this hub.
+        "hub": mesh.image_hub,
         "istioNamespace": mesh.namespace,
         "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
         "proxy": {"resources": mesh.proxy.resources.as_manifest()},
@@ -106,13 +108,18 @@ def gateway_values(mesh: MeshSettings) -> dict[str, Any]:
 
 def cni_values(mesh: MeshSettings) -> dict[str, Any]:
     """Values of the `cni` chart: the ambient node agent that redirects pod traffic to ztunnel."""
-    return {**AMBIENT_PROFILE, "resources": mesh.ambient.cni.resources.as_manifest()}
+    return {
+        **AMBIENT_PROFILE,
+        "global": {"hub": mesh.image_hub},
+        "resources": mesh.ambient.cni.resources.as_manifest(),
+    }
 
 
 def ztunnel_values(mesh: MeshSettings) -> dict[str, Any]:
     """Values of the `ztunnel` chart: the per-node mTLS proxy, trusting istiod in the mesh namespace."""
     return {
         **AMBIENT_PROFILE,
+        "hub": mesh.image_hub,
         "istioNamespace": mesh.namespace,
         "resources": mesh.ambient.ztunnel.resources.as_manifest(),
     }

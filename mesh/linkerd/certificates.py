@@ -1,12 +1,17 @@
-"""`LinkerdIdentity`: the trust anchor and identity issuer certificates Linkerd's Helm install needs.
+"""Linkerd's certificates, issued once by pulumi-tls and kept in the stack's state.
 
-Linkerd's charts do not generate them (only its CLI does). Both are ECDSA P-256 CAs, as Linkerd
-requires; the issuer is signed by the anchor and, like Linkerd's own generator, carries no
-extended key usages, so it may sign the workload certificates' server and client usages.
+`LinkerdIdentity`: the trust anchor and identity issuer Linkerd's Helm install needs. Linkerd's
+charts do not generate them (only its CLI does). Both are ECDSA P-256 CAs, as Linkerd requires;
+the issuer is signed by the anchor and, like Linkerd's own generator, carries no extended key
+usages, so it may sign the workload certificates' server and client usages.
+
+`LinkerdWebhookCertificates`: a CA and a serving certificate for each of Linkerd's webhooks. The
+charts would otherwise generate new ones on every render, so every `up` would replace them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +22,21 @@ from settings.models import CertificateSettings
 # The common names Linkerd's documentation gives both CAs (Linkerd checks the chain, not the names).
 TRUST_ANCHOR_COMMON_NAME = "root.linkerd.cluster.local"
 ISSUER_COMMON_NAME = "identity.linkerd.cluster.local"
+# The webhooks' CA is named after them; the API server checks the chain and each serving
+# certificate's DNS name, not this name.
+WEBHOOK_CA_COMMON_NAME = "webhook.linkerd.cluster.local"
 CA_USES = ["cert_signing", "crl_signing"]
+# A serving certificate's usages, as cert-manager issues them: the API server, as a TLS client,
+# requires `server_auth`; the handshake is signed with the key (`digital_signature`).
+SERVING_USES = ["digital_signature", "key_encipherment", "server_auth"]
+# The webhook certificates are replaced by any `up` in the last third of their lifetime: with
+# webhooks that fail closed, an expired certificate would stop every pod creation in the cluster.
+WEBHOOK_RENEWAL_FRACTION = 3
+
+
+def ecdsa_p256_key(name: str, *, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
+    """A private key of the kind Linkerd requires of its CAs: ECDSA on P-256."""
+    return tls.PrivateKey(name, algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +56,7 @@ class LinkerdIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         certificates = args.certificates
 
-        anchor_key = tls.PrivateKey(f"{name}-trust-anchor-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        anchor_key = ecdsa_p256_key(f"{name}-trust-anchor-key", opts=child)
         anchor = tls.SelfSignedCert(
             f"{name}-trust-anchor",
             private_key_pem=anchor_key.private_key_pem,
@@ -47,7 +66,7 @@ class LinkerdIdentity(pulumi.ComponentResource):
             validity_period_hours=certificates.trust_anchor_validity_hours,
             opts=child,
         )
-        issuer_key = tls.PrivateKey(f"{name}-issuer-key", algorithm="ECDSA", ecdsa_curve="P256", opts=child)
+        issuer_key = ecdsa_p256_key(f"{name}-issuer-key", opts=child)
         issuer_request = tls.CertRequest(
             f"{name}-issuer-request",
             private_key_pem=issuer_key.private_key_pem,
@@ -68,4 +87,77 @@ class LinkerdIdentity(pulumi.ComponentResource):
         self.trust_anchor_pem = anchor.cert_pem
         self.issuer_cert_pem = issuer.cert_pem
         self.issuer_key_pem = pulumi.Output.secret(issuer_key.private_key_pem)
+        self.expiry = {"trustAnchor": anchor.validity_end_time, "issuer": issuer.validity_end_time}
         self.register_outputs({"trustAnchorPem": self.trust_anchor_pem, "issuerCertPem": self.issuer_cert_pem})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServingCertificate:
+    """A webhook's certificate and its private key (a secret output), and when it expires."""
+
+    cert_pem: pulumi.Output[str]
+    key_pem: pulumi.Output[str]
+    expiry: pulumi.Output[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class LinkerdWebhookCertificatesArgs:
+    """`hosts`: the DNS name the API server calls each webhook by, keyed by the webhook's Service
+    (which names its resources); `validity_hours`: how long the CA and each certificate are valid."""
+
+    hosts: Mapping[str, str]
+    validity_hours: int
+
+
+class LinkerdWebhookCertificates(pulumi.ComponentResource):
+    """Owns the webhooks' CA (an ECDSA P-256 key and self-signed certificate, which the API server
+    trusts through each webhook's CA bundle) and, for each webhook, a key, a request for its host
+    name and the certificate the CA signs. Issued once, and replaced only when a host name changes
+    or by an `up` in the last third of their lifetime."""
+
+    def __init__(
+        self, name: str, args: LinkerdWebhookCertificatesArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("servicemesh:mesh:LinkerdWebhookCertificates", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        renewal_hours = args.validity_hours // WEBHOOK_RENEWAL_FRACTION
+
+        ca_key = ecdsa_p256_key(f"{name}-ca-key", opts=child)
+        ca = tls.SelfSignedCert(
+            f"{name}-ca",
+            private_key_pem=ca_key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=WEBHOOK_CA_COMMON_NAME),
+            is_ca_certificate=True,
+            allowed_uses=CA_USES,
+            validity_period_hours=args.validity_hours,
+            early_renewal_hours=renewal_hours,
+            opts=child,
+        )
+        self.ca_pem = ca.cert_pem
+        self.ca_expiry = ca.validity_end_time
+        self.serving: dict[str, ServingCertificate] = {}
+        for webhook, host in args.hosts.items():
+            key = ecdsa_p256_key(f"{name}-{webhook}-key", opts=child)
+            request = tls.CertRequest(
+                f"{name}-{webhook}-request",
+                private_key_pem=key.private_key_pem,
+                subject=tls.CertRequestSubjectArgs(common_name=host),
+                dns_names=[host],
+                opts=child,
+            )
+            certificate = tls.LocallySignedCert(
+                f"{name}-{webhook}",
+                cert_request_pem=request.cert_request_pem,
+                ca_private_key_pem=ca_key.private_key_pem,
+                ca_cert_pem=ca.cert_pem,
+                allowed_uses=SERVING_USES,
+                validity_period_hours=args.validity_hours,
+                early_renewal_hours=renewal_hours,
+                opts=child,
+            )
+            self.serving[webhook] = ServingCertificate(
+                cert_pem=certificate.cert_pem,
+                key_pem=pulumi.Output.secret(key.private_key_pem),
+                expiry=certificate.validity_end_time,
+            )
+        self.register_outputs({"caPem": self.ca_pem})

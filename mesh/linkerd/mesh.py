@@ -1,4 +1,4 @@
-"""`LinkerdMesh`: Linkerd's CRDs, control plane (with generated identity certificates) and viz."""
+"""`LinkerdMesh`: Linkerd's CRDs, control plane (with generated identity and webhook certificates) and viz."""
 
 from __future__ import annotations
 
@@ -10,17 +10,27 @@ import pulumi_kubernetes as k8s
 from mesh.charts import ChartSource, install_chart
 from mesh.component import MeshArgs, ServiceMesh
 from mesh.linkerd.attachment import LINKERD_POD_SECURITY_LABELS, LinkerdAttachment
-from mesh.linkerd.certificates import LinkerdIdentity, LinkerdIdentityArgs
+from mesh.linkerd.certificates import (
+    LinkerdIdentity,
+    LinkerdIdentityArgs,
+    LinkerdWebhookCertificates,
+    LinkerdWebhookCertificatesArgs,
+)
 from mesh.linkerd.manifests import INJECT_ANNOTATION
 from mesh.linkerd.values import (
     CONTROL_PLANE_CHART,
+    CONTROL_PLANE_WEBHOOKS,
     CONTROLLER_CONTAINERS,
     VIZ_COMPONENTS,
+    VIZ_WEBHOOKS,
+    Webhook,
     control_plane_values,
     viz_values,
 )
 
-# What Linkerd's CLI puts on its namespace (its chart does not create one under Helm).
+# What Linkerd's CLI puts on its namespace (its chart does not create one under Helm). The
+# admission-webhooks label keeps the control plane's own pods and policies out of its webhooks,
+# which fail closed: the injector never waits for itself (Linkerd's HA guidance).
 CONTROL_PLANE_NAMESPACE_LABELS = {
     "linkerd.io/is-control-plane": "true",
     "config.linkerd.io/admission-webhooks": "disabled",
@@ -33,11 +43,11 @@ CONTROLLER_PODS = 3
 
 
 class LinkerdMesh(ServiceMesh):
-    """Owns Linkerd's two namespaces, the trust anchor and issuer (`LinkerdIdentity`), the issuer's
-    Secret, and the `linkerd-crds`, `linkerd-control-plane` and `linkerd-viz` charts, in Linkerd's
-    order:
+    """Owns Linkerd's two namespaces, the trust anchor and issuer (`LinkerdIdentity`), the webhooks'
+    CA and serving certificates (`LinkerdWebhookCertificates`), their Secrets, and the
+    `linkerd-crds`, `linkerd-control-plane` and `linkerd-viz` charts, in Linkerd's order:
 
-    namespaces and certificates → CRDs and the issuer Secret → control plane (ready) → viz.
+    namespaces and certificates → CRDs and the Secrets → control plane (ready) → viz.
 
     mTLS is on for every meshed pod; `mesh.mtlsMode: STRICT` makes `all-authenticated` the
     mesh-wide default inbound policy, so a meshed pod refuses clients without a mesh identity.
@@ -68,18 +78,43 @@ class LinkerdMesh(ServiceMesh):
             LinkerdIdentityArgs(certificates=linkerd.certificates),
             pulumi.ResourceOptions(parent=self),
         )
+        # Each webhook with the namespace its chart installs it in (its name and resource).
+        webhook_namespaces = {
+            **dict.fromkeys(CONTROL_PLANE_WEBHOOKS, (linkerd.namespace, namespace)),
+            **dict.fromkeys(VIZ_WEBHOOKS, (linkerd.viz_namespace, viz_namespace)),
+        }
+        webhooks = LinkerdWebhookCertificates(
+            f"{name}-webhooks",
+            LinkerdWebhookCertificatesArgs(
+                hosts={webhook.service: webhook.host(where) for webhook, (where, _) in webhook_namespaces.items()},
+                validity_hours=linkerd.certificates.webhook_validity_hours,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
 
-        issuer_secret = k8s.core.v1.Secret(
+        issuer_secret = self._tls_secret(
             f"{name}-issuer-secret",
-            metadata={"name": ISSUER_SECRET, "namespace": linkerd.namespace},
-            type="kubernetes.io/tls",
-            string_data={
+            name=ISSUER_SECRET,
+            namespace=(linkerd.namespace, namespace),
+            data={
                 "tls.crt": identity.issuer_cert_pem,
                 "tls.key": identity.issuer_key_pem,
                 "ca.crt": identity.trust_anchor_pem,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
+        # The charts mount these Secrets (externalSecret) instead of generating certificates.
+        webhook_secrets: dict[Webhook, k8s.core.v1.Secret] = {
+            webhook: self._tls_secret(
+                f"{name}-{webhook.secret}",
+                name=webhook.secret,
+                namespace=webhook_namespace,
+                data={
+                    "tls.crt": webhooks.serving[webhook.service].cert_pem,
+                    "tls.key": webhooks.serving[webhook.service].key_pem,
+                },
+            )
+            for webhook, webhook_namespace in webhook_namespaces.items()
+        }
 
         def install(resource_name: str, **chart: Any) -> pulumi.Resource:
             return install_chart(
@@ -103,8 +138,18 @@ class LinkerdMesh(ServiceMesh):
             chart=CONTROL_PLANE_CHART,
             release_name="linkerd-control-plane",
             namespace=linkerd.namespace,
-            values=control_plane_values(mesh, trust_anchor_pem=identity.trust_anchor_pem),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, crds, issuer_secret]),
+            values=control_plane_values(
+                mesh, trust_anchor_pem=identity.trust_anchor_pem, webhook_ca_pem=webhooks.ca_pem
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    namespace,
+                    crds,
+                    issuer_secret,
+                    *(webhook_secrets[webhook] for webhook in CONTROL_PLANE_WEBHOOKS),
+                ],
+            ),
         )
         # viz's own pods are injected, so it waits for a ready proxy injector.
         install(
@@ -112,8 +157,11 @@ class LinkerdMesh(ServiceMesh):
             chart="linkerd-viz",
             release_name="linkerd-viz",
             namespace=linkerd.viz_namespace,
-            values=viz_values(mesh, telemetry=args.telemetry),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[viz_namespace, control_plane]),
+            values=viz_values(mesh, telemetry=args.telemetry, webhook_ca_pem=webhooks.ca_pem),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[viz_namespace, control_plane, *(webhook_secrets[webhook] for webhook in VIZ_WEBHOOKS)],
+            ),
         )
 
         proxy = linkerd.proxy.resources.requested()
@@ -133,9 +181,32 @@ class LinkerdMesh(ServiceMesh):
             "linkerdVersion": pulumi.Output.from_input(linkerd.version),
             "linkerdNamespace": namespace.metadata.name,
             "linkerdTrustAnchor": identity.trust_anchor_pem,
+            "linkerdCertificateExpiry": {
+                **identity.expiry,
+                "webhookCa": webhooks.ca_expiry,
+                "webhooks": {service: serving.expiry for service, serving in webhooks.serving.items()},
+            },
             "linkerdViz": {
                 "command": f"kubectl -n {linkerd.viz_namespace} port-forward svc/web 8084:8084",
                 "url": "http://localhost:8084/",
             },
         }
         self.register_outputs({"version": linkerd.version, "namespace": self.exports["linkerdNamespace"]})
+
+    def _tls_secret(
+        self,
+        resource_name: str,
+        *,
+        name: str,
+        namespace: tuple[str, k8s.core.v1.Namespace],
+        data: dict[str, pulumi.Input[str]],
+    ) -> k8s.core.v1.Secret:
+        """A `kubernetes.io/tls` Secret in a namespace (its name and resource), once that exists."""
+        namespace_name, namespace_resource = namespace
+        return k8s.core.v1.Secret(
+            resource_name,
+            metadata={"name": name, "namespace": namespace_name},
+            type="kubernetes.io/tls",
+            string_data=data,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace_resource]),
+        )

@@ -7,6 +7,8 @@ no requests by default, so every container the charts run is sized here, for a k
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -28,6 +30,45 @@ CONTROLLER_RESOURCE_KEYS = (
 )
 CONTROLLER_CONTAINERS = len(CONTROLLER_RESOURCE_KEYS) + 1  # and the policy controller
 VIZ_COMPONENTS = ("metricsAPI", "tap", "tapInjector", "dashboard")
+# A pod created while the proxy injector is down must be refused, not started without a proxy:
+# the chart's default (Ignore) would break the promise that meshed pods speak only mTLS. The
+# control plane's own namespace is excluded by its `config.linkerd.io/admission-webhooks: disabled`
+# label (the chart's namespaceSelector), so the injector never waits for itself.
+WEBHOOK_FAILURE_POLICY = "Fail"
+# Tap injection only adds the annotations linkerd-viz's tap reads; a pod without them is still
+# meshed and authorized, so a tap-injector outage must not block pod creation (its
+# namespaceSelector does not honour the admission-webhooks label: with Fail, the control plane's
+# own pods would wait for viz).
+TAP_INJECTOR_FAILURE_POLICY = "Ignore"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Webhook:
+    """A TLS server of Linkerd's that the API server calls (an admission webhook, or tap's
+    aggregated API), as its chart names it: the values key and the Service. The chart's pod mounts
+    its certificate from the Secret `<service>-k8s-tls`."""
+
+    values_key: str
+    service: str
+
+    @property
+    def secret(self) -> str:
+        return f"{self.service}-k8s-tls"
+
+    def host(self, namespace: str) -> str:
+        """The name the API server calls it by, which its serving certificate must carry."""
+        return f"{self.service}.{namespace}.svc"
+
+
+CONTROL_PLANE_WEBHOOKS = (
+    Webhook(values_key="proxyInjector", service="linkerd-proxy-injector"),
+    Webhook(values_key="profileValidator", service="linkerd-sp-validator"),
+    Webhook(values_key="policyValidator", service="linkerd-policy-validator"),
+)
+VIZ_WEBHOOKS = (
+    Webhook(values_key="tap", service="tap"),
+    Webhook(values_key="tapInjector", service="tap-injector"),
+)
 
 
 def linkerd_resources(resources: ResourceSettings) -> dict[str, dict[str, str]]:
@@ -42,10 +83,22 @@ def linkerd_resources(resources: ResourceSettings) -> dict[str, dict[str, str]]:
     return shaped
 
 
-def control_plane_values(mesh: MeshSettings, *, trust_anchor_pem: pulumi.Input[str]) -> dict[str, Any]:
+def external_certificates(webhooks: Sequence[Webhook], *, ca_pem: pulumi.Input[str]) -> dict[str, dict[str, Any]]:
+    """Each webhook's values: its Secret is created outside the chart and `ca_pem` signed its
+    certificate. The chart then renders neither a Secret nor a CA bundle of its own: without these,
+    it generates a new certificate (`genSelfSignedCert`) on every render, so every `up` would
+    change the Secrets and the CA bundles and restart the pods whose checksum covers them. (The
+    keys stay out of the values, which the control plane also copies into its `linkerd-config`.)"""
+    return {webhook.values_key: {"externalSecret": True, "caBundle": ca_pem} for webhook in webhooks}
+
+
+def control_plane_values(
+    mesh: MeshSettings, *, trust_anchor_pem: pulumi.Input[str], webhook_ca_pem: pulumi.Input[str]
+) -> dict[str, Any]:
     """Values of `linkerd-control-plane`: the generated trust anchor, the issuer read from the
-    `linkerd-identity-issuer` Secret (so no private key is in the values), STRICT as the default
-    inbound policy, replicas and high availability, and every container's resources."""
+    `linkerd-identity-issuer` Secret and the webhooks' certificates from theirs (so no private key
+    is in the values), webhooks that fail closed, STRICT as the default inbound policy, replicas
+    and high availability, and every container's resources."""
     linkerd = mesh.linkerd
     controllers = linkerd.controllers
     controller_resources = linkerd_resources(controllers.resources)
@@ -53,6 +106,8 @@ def control_plane_values(mesh: MeshSettings, *, trust_anchor_pem: pulumi.Input[s
         "identityTrustDomain": mesh.trust_domain,
         "identityTrustAnchorsPEM": trust_anchor_pem,
         "identity": {"issuer": {"scheme": "kubernetes.io/tls"}},
+        **external_certificates(CONTROL_PLANE_WEBHOOKS, ca_pem=webhook_ca_pem),
+        "webhookFailurePolicy": WEBHOOK_FAILURE_POLICY,
         "proxy": {
             "defaultInboundPolicy": DEFAULT_INBOUND_POLICIES[mesh.mtls_mode],
             "resources": linkerd_resources(linkerd.proxy.resources),
@@ -67,20 +122,29 @@ def control_plane_values(mesh: MeshSettings, *, trust_anchor_pem: pulumi.Input[s
     }
 
 
-def viz_values(mesh: MeshSettings, *, telemetry: TelemetryBackends) -> dict[str, Any]:
-    """Values of `linkerd-viz`: the dashboard, reading the stack's Prometheus and linking its Grafana
-    and Jaeger; its own Prometheus is not installed. The namespace is created by the program."""
+def viz_values(
+    mesh: MeshSettings, *, telemetry: TelemetryBackends, webhook_ca_pem: pulumi.Input[str]
+) -> dict[str, Any]:
+    """Values of `linkerd-viz`: the dashboard, reading the stack's Prometheus and linking its
+    Jaeger; its own Prometheus is not installed. Tap's and the tap injector's certificates come
+    from their Secrets. The namespace is created by the program.
+
+    The stack's Grafana is not linked (`grafana.url`): the dashboard's links open Linkerd's own
+    dashboards (by their uids) through its `/grafana` reverse proxy, for which Linkerd's Grafana
+    setup serves Grafana under that sub-path, with anonymous access and a dozen dashboards from
+    grafana.com. The stack's Grafana is shared by every mesh, keeps its admin login and has none
+    of these, so every link would fail; reshaping it into Linkerd's Grafana is no small change."""
     component = {"resources": linkerd_resources(mesh.linkerd.viz.resources)}
+    certificates = external_certificates(VIZ_WEBHOOKS, ca_pem=webhook_ca_pem)
     values: dict[str, Any] = {
         "linkerdNamespace": mesh.linkerd.namespace,
         "identityTrustDomain": mesh.trust_domain,
         "createNamespaceMetadataJob": False,
         "prometheus": {"enabled": False},
         "prometheusUrl": telemetry.prometheus_url,
-        **dict.fromkeys(VIZ_COMPONENTS, component),
+        **{key: {**component, **certificates.get(key, {})} for key in VIZ_COMPONENTS},
     }
-    if telemetry.grafana_url is not None:
-        values["grafana"] = {"url": telemetry.grafana_url.removeprefix("http://")}
+    values["tapInjector"]["failurePolicy"] = TAP_INJECTOR_FAILURE_POLICY
     if telemetry.jaeger_url is not None:
         values["jaegerUrl"] = telemetry.jaeger_url.removeprefix("http://")
     return values
