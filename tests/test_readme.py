@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from stack_harness import PROJECT_ROOT
 
-from review.comparison import footprint_table
-from settings.artifacts import ISTIO_CANARY_TARGET_VERSION, artifacts_table
-from settings.reference import reference_table
+from review.readme import SECTIONS
+from settings.artifacts import ISTIO_CANARY_TARGET_VERSION
 
 
-def test_the_readme_config_table_matches_the_settings_models():
+@pytest.mark.parametrize("marker", sorted(SECTIONS))
+def test_each_generated_readme_section_is_what_the_code_generates(marker):
+    """The configuration reference (settings models), the mesh footprint comparison (each stack's
+    `footprint` output) and the pinned artifacts (`settings.artifacts`)."""
     readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"<!-- config-reference:start[^>]*-->\n(.*?)<!-- config-reference:end -->", readme, re.DOTALL)
+    match = re.search(rf"<!-- {marker}:start[^>]*-->\n(.*?)<!-- {marker}:end -->", readme, re.DOTALL)
 
-    assert match, "README.md lacks the config-reference markers"
-    assert match.group(1) == reference_table(), "README config table is stale: run `make reference`"
-
-
-def test_the_readme_mesh_comparison_shows_each_stacks_footprint_output():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"<!-- mesh-footprint:start[^>]*-->\n(.*?)<!-- mesh-footprint:end -->", readme, re.DOTALL)
-
-    assert match, "README.md lacks the mesh-footprint markers"
-    assert match.group(1) == footprint_table(), "README footprint table is stale: run `make reference`"
-
-
-def test_the_readme_lists_the_pinned_artifacts_and_retired_locations_from_the_one_place_pins_live():
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    match = re.search(r"<!-- artifacts:start[^>]*-->\n(.*?)<!-- artifacts:end -->", readme, re.DOTALL)
-
-    assert match, "README.md lacks the artifacts markers"
-    assert match.group(1) == artifacts_table(), "README artifacts table is stale: run `make reference`"
+    assert match, f"README.md lacks the {marker} markers"
+    assert match.group(1) == SECTIONS[marker](), f"README {marker} section is stale: run `make reference`"
 
 
 def test_the_readme_canary_walk_upgrades_to_the_target_the_default_repository_publishes():

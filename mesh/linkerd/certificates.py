@@ -39,6 +39,30 @@ def ecdsa_p256_key(name: str, *, opts: pulumi.ResourceOptions) -> tls.PrivateKey
     return tls.PrivateKey(name, algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
 
 
+def self_signed_ca(
+    name: str,
+    *,
+    common_name: str,
+    validity_hours: int,
+    renewal_hours: int | None = None,
+    opts: pulumi.ResourceOptions,
+) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+    """A root CA: an ECDSA P-256 key and its self-signed certificate, replaced by an `up` within
+    `renewal_hours` of its expiry if that is set."""
+    key = ecdsa_p256_key(f"{name}-key", opts=opts)
+    certificate = tls.SelfSignedCert(
+        name,
+        private_key_pem=key.private_key_pem,
+        subject=tls.SelfSignedCertSubjectArgs(common_name=common_name),
+        is_ca_certificate=True,
+        allowed_uses=CA_USES,
+        validity_period_hours=validity_hours,
+        early_renewal_hours=renewal_hours,
+        opts=opts,
+    )
+    return key, certificate
+
+
 @dataclass(frozen=True, kw_only=True)
 class LinkerdIdentityArgs:
     """`certificates`: how long the anchor and the issuer are valid."""
@@ -56,14 +80,10 @@ class LinkerdIdentity(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         certificates = args.certificates
 
-        anchor_key = ecdsa_p256_key(f"{name}-trust-anchor-key", opts=child)
-        anchor = tls.SelfSignedCert(
+        anchor_key, anchor = self_signed_ca(
             f"{name}-trust-anchor",
-            private_key_pem=anchor_key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=TRUST_ANCHOR_COMMON_NAME),
-            is_ca_certificate=True,
-            allowed_uses=CA_USES,
-            validity_period_hours=certificates.trust_anchor_validity_hours,
+            common_name=TRUST_ANCHOR_COMMON_NAME,
+            validity_hours=certificates.trust_anchor_validity_hours,
             opts=child,
         )
         issuer_key = ecdsa_p256_key(f"{name}-issuer-key", opts=child)
@@ -122,15 +142,11 @@ class LinkerdWebhookCertificates(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         renewal_hours = args.validity_hours // WEBHOOK_RENEWAL_FRACTION
 
-        ca_key = ecdsa_p256_key(f"{name}-ca-key", opts=child)
-        ca = tls.SelfSignedCert(
+        ca_key, ca = self_signed_ca(
             f"{name}-ca",
-            private_key_pem=ca_key.private_key_pem,
-            subject=tls.SelfSignedCertSubjectArgs(common_name=WEBHOOK_CA_COMMON_NAME),
-            is_ca_certificate=True,
-            allowed_uses=CA_USES,
-            validity_period_hours=args.validity_hours,
-            early_renewal_hours=renewal_hours,
+            common_name=WEBHOOK_CA_COMMON_NAME,
+            validity_hours=args.validity_hours,
+            renewal_hours=renewal_hours,
             opts=child,
         )
         self.ca_pem = ca.cert_pem
