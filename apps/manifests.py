@@ -1,14 +1,14 @@
-"""Pure builders of the Kubernetes and Istio objects of one app in the mesh."""
+"""Pure builders of the Kubernetes objects of one app in the mesh; its mesh objects come from the
+mesh's `MeshAttachment`."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from mesh.attachment import CLUSTER_DOMAIN, Manifest, MeshAttachment, Workload
+from mesh.attachment import Manifest, MeshAttachment, Workload
 from settings.models import AppSettings
 
-NETWORKING_API_VERSION = "networking.istio.io/v1"
 PORT_NAME = "http"
 # Both images run as an unprivileged user: go-httpbin as distroless `nonroot`, curl as `curl_user`.
 APP_USER_ID = 65532
@@ -28,12 +28,8 @@ def image_version(image: str) -> str:
     return tag or digest.removeprefix("sha256:")[:12]
 
 
-def service_host(app: AppSettings) -> str:
-    return f"{app.name}.{app.namespace}.svc.{CLUSTER_DOMAIN}"
-
-
 def in_mesh_url(app: AppSettings) -> str:
-    return f"http://{service_host(app)}:{app.port}"
+    return f"http://{app_workload(app).service_host}:{app.port}"
 
 
 def gateway_url(app: AppSettings) -> str | None:
@@ -228,51 +224,3 @@ def authorization_resource_suffix(manifest: Manifest, app: AppSettings) -> str:
     kind = manifest["kind"]
     slug = "authorization" if kind == "AuthorizationPolicy" else kind.lower()
     return slug + manifest["metadata"]["name"].removeprefix(app.name)
-
-
-def ingress_gateway(app: AppSettings, gateway: Workload) -> dict[str, Any]:
-    """An Istio `Gateway` on the mesh's ingress gateway pods for the app's host: HTTP, or HTTPS
-    with the configured certificate Secret and a redirect from HTTP."""
-    assert app.ingress is not None
-    host = app.ingress.host
-    if app.ingress.tls_secret:
-        servers = [
-            {
-                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
-                "hosts": [host],
-                "tls": {"mode": "SIMPLE", "credentialName": app.ingress.tls_secret},
-            },
-            {
-                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
-                "hosts": [host],
-                "tls": {"httpsRedirect": True},
-            },
-        ]
-    else:
-        servers = [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": [host]}]
-    return {
-        "apiVersion": NETWORKING_API_VERSION,
-        "kind": "Gateway",
-        "metadata": {"name": app.name, "namespace": app.namespace},
-        "spec": {"selector": dict(gateway.selector), "servers": servers},
-    }
-
-
-def ingress_route(app: AppSettings) -> dict[str, Any]:
-    """A `VirtualService` routing the app's host and path prefix on its Gateway to its Service."""
-    assert app.ingress is not None
-    return {
-        "apiVersion": NETWORKING_API_VERSION,
-        "kind": "VirtualService",
-        "metadata": {"name": app.name, "namespace": app.namespace},
-        "spec": {
-            "hosts": [app.ingress.host],
-            "gateways": [f"{app.namespace}/{app.name}"],
-            "http": [
-                {
-                    "match": [{"uri": {"prefix": app.ingress.path_prefix}}],
-                    "route": [{"destination": {"host": service_host(app), "port": {"number": app.port}}}],
-                }
-            ],
-        },
-    }

@@ -13,12 +13,11 @@ from apps.manifests import (
     app_deployment_spec,
     app_labels,
     app_service_spec,
+    app_workload,
     authorization_resource_suffix,
     client_service_spec,
     gateway_url,
     in_mesh_url,
-    ingress_gateway,
-    ingress_route,
     pod_disruption_budget_spec,
     port_forward_command,
     traffic_client_deployment_spec,
@@ -39,8 +38,8 @@ class MeshAppArgs:
 
 class MeshApp(pulumi.ComponentResource):
     """Owns an app's ServiceAccount (its mesh identity), Deployment, Service, optional
-    PodDisruptionBudget, the mesh's authorization objects for it, its ingress Gateway and
-    VirtualService (Istio), and its optional traffic client.
+    PodDisruptionBudget, the mesh's authorization objects for it, the mesh's ingress objects for
+    it (when it has `ingress`), and its optional traffic client.
 
     Everything waits for the app's enrolled namespace, which waits for a ready control plane: pods
     join the mesh, and the mesh's resources find their CRDs and validating webhooks.
@@ -77,9 +76,8 @@ class MeshApp(pulumi.ComponentResource):
         for manifest in app_authorization(app, mesh):
             custom_resource(f"{name}-{authorization_resource_suffix(manifest, app)}", manifest, self._child_opts)
         if app.ingress is not None:
-            assert mesh.ingress_gateway is not None, "the settings refuse ingress for a mesh without a gateway"
-            custom_resource(f"{name}-gateway", ingress_gateway(app, mesh.ingress_gateway), self._child_opts)
-            custom_resource(f"{name}-route", ingress_route(app), self._child_opts)
+            for suffix, manifest in mesh.ingress_manifests(app=app_workload(app), ingress=app.ingress).items():
+                custom_resource(f"{name}-{suffix}", manifest, self._child_opts)
         if app.traffic_client.enabled:
             self._object(k8s.core.v1.ServiceAccount, f"{name}-client-service-account", app.client_name, app)
             if mesh.callers_need_service:

@@ -6,6 +6,8 @@ ambient, Linkerd, Consul) answers the same questions its own way:
 - how a namespace joins the mesh (`namespace_metadata`, `namespace_manifests`), and how its
   pods do (`meshed_pod_annotations`, `proxy_requests`);
 - how "only these identities may call this workload" is written (`authorization_manifests`);
+- how an app is routed from outside through the mesh's ingress gateway (`ingress_gateway`,
+  `ingress_manifests`);
 - which metrics and tracing hooks exist (`prometheus_scrape_configs`, `telemetry_manifests`,
   `grafana_dashboards`, `kiali`), and how add-ons stay out of the mesh (`addon_pod_labels`).
 
@@ -22,6 +24,7 @@ from typing import Any
 
 import pulumi
 
+from settings.models import IngressSettings
 from settings.quantities import Requests
 
 # Kubernetes' default cluster DNS domain.
@@ -65,6 +68,11 @@ class Workload:
     """The Service port's `appProtocol`: http, http2, grpc or tcp."""
     probe_paths: tuple[str, ...] = ()
     """HTTP paths the kubelet probes on that port, which L7 rules must still let through."""
+
+    @property
+    def service_host(self) -> str:
+        """The cluster DNS name of its Service."""
+        return f"{self.service}.{self.namespace}.svc.{CLUSTER_DOMAIN}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +164,12 @@ class MeshAttachment(ABC):
     ingress_gateway: Workload | None = None
     """The ingress gateway apps can be routed through (its pods, identity and Service), where the
     mesh has one."""
+
+    def ingress_manifests(self, *, app: Workload, ingress: IngressSettings) -> dict[str, Manifest]:
+        """The objects that route `ingress` (a host and path prefix, HTTPS with a certificate
+        Secret) from the mesh's ingress gateway to `app`'s Service, each by the suffix of its
+        resource name; none for a mesh without an ingress gateway."""
+        return {}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -65,17 +65,18 @@ def install_chart(
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
     keep_crds: bool = False,
-    webhooks_patched_by_istiod: bool = False,
+    webhook_ca_bundles_patched_at_run_time: bool = False,
 ) -> pulumi.Resource:
     """Install `chart` from `source` in the stack's install mode.
 
     `keep_crds`: the chart's CRDs are protected and kept if Pulumi ever deletes them.
-    `webhooks_patched_by_istiod`: istiod writes its CA into the chart's webhook configurations.
+    `webhook_ca_bundles_patched_at_run_time`: a server the chart runs writes its own CA into the
+    chart's webhook configurations once it starts.
     """
     reference, repository = source.locate(chart)
     if helm.install_mode == "release":
-        # Helm's three-way merge keeps what istiod patches into live objects, so the webhooks need
-        # no special handling here; keeping the CRDs means never uninstalling the release.
+        # Helm's three-way merge keeps what a server patches into live objects, so the webhooks
+        # need no special handling here; keeping the CRDs means never uninstalling the release.
         return k8s.helm.v3.Release(
             resource_name,
             k8s.helm.v3.ReleaseArgs(
@@ -93,7 +94,7 @@ def install_chart(
                 opts, pulumi.ResourceOptions(protect=keep_crds or None, retain_on_delete=keep_crds or None)
             ),
         )
-    transforms = ([leave_webhook_ca_bundle_to_istiod] if webhooks_patched_by_istiod else []) + (
+    transforms = ([ignore_webhook_ca_bundle_changes] if webhook_ca_bundles_patched_at_run_time else []) + (
         [keep_crds_on_delete] if keep_crds else []
     )
     return k8s.helm.v4.Chart(
@@ -112,13 +113,12 @@ def install_chart(
     )
 
 
-def leave_webhook_ca_bundle_to_istiod(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """Let istiod own the `caBundle` of the webhooks it serves.
+def ignore_webhook_ca_bundle_changes(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+    """Leave the `caBundle` of a chart's webhook configurations to the server that patches it.
 
-    istiod patches `webhooks[*].clientConfig.caBundle` with its own CA at run time. Without this
-    the next `pulumi up` would apply the chart's empty value again, breaking injection and
-    validation until istiod patches it back. (The other field istiod used to flip,
-    `failurePolicy`, is pinned to `Fail` through the istiod values instead.)
+    A webhook server that issues its own certificate patches `webhooks[*].clientConfig.caBundle`
+    with its CA at run time. Without this the next `pulumi up` would apply the chart's empty value
+    again, breaking the webhooks until the server patches it back.
     """
     if args.type_ not in _WEBHOOK_CONFIGURATION_TYPES:
         return None
@@ -131,7 +131,7 @@ def leave_webhook_ca_bundle_to_istiod(args: pulumi.ResourceTransformArgs) -> pul
 
 
 def keep_crds_on_delete(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """Protect Istio's CRDs and keep them in the cluster if Pulumi ever deletes them.
+    """Protect a chart's CRDs and keep them in the cluster if Pulumi ever deletes them.
 
     Deleting a CRD deletes every custom resource of its kind in the cluster, including those
     that other teams created outside this stack.

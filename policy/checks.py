@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.consul.manifests import CONSUL_API_VERSION, MESH_ENTRY_NAME
 from mesh.consul.manifests import INJECT_ANNOTATION as CONSUL_INJECT_ANNOTATION
+from mesh.consul.manifests import is_injected as consul_injected
 from mesh.consul.values import CONTROL_PLANE_CHART as CONSUL_CHART
 from mesh.istio.manifests import (
     AMBIENT_DATAPLANE_MODE,
@@ -25,12 +26,13 @@ from mesh.istio.manifests import (
     REVISION_LABEL,
     SIDECAR_INJECTION_LABEL,
     is_injected,
+    is_peer_authentication,
 )
 from mesh.istio.values import CONTROL_PLANE_CHART as ISTIOD_CHART
 from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES, DEFAULT_INBOUND_POLICY_ANNOTATION
 from mesh.linkerd.manifests import INJECT_ANNOTATION as LINKERD_INJECT_ANNOTATION
 from mesh.linkerd.values import CONTROL_PLANE_CHART as LINKERD_CONTROL_PLANE_CHART
-from policy.objects import (
+from mesh.objects import (
     CONFIG_MAP,
     DEPLOYMENT,
     NAMESPACE,
@@ -43,7 +45,6 @@ from policy.objects import (
     containers_of,
     group_of,
     is_kind,
-    is_peer_authentication,
     labels_of,
     lookup,
     mapping_at,
@@ -51,6 +52,7 @@ from policy.objects import (
     namespace_of,
     pod_metadata_of,
     pod_spec_of,
+    replicas_of,
 )
 from settings.artifacts import RETIRED_LOCATIONS
 from settings.models import PinnedImage
@@ -492,9 +494,7 @@ def is_enrolled(namespace_props: Mapping[str, Any], workloads: Sequence[Resource
 
 
 def _consul_injected(workload: Resource) -> bool:
-    annotations = mapping_at(pod_metadata_of(workload.type, workload.props), "annotations")
-    # Consul reads the annotation as a boolean; the program writes "true".
-    return str(annotations.get(CONSUL_INJECT_ANNOTATION, "")).lower() == "true"
+    return consul_injected(mapping_at(pod_metadata_of(workload.type, workload.props), "annotations"))
 
 
 def namespace_enrolment_violations(
@@ -556,22 +556,16 @@ def disruption_budget_advisories(resources: Sequence[Resource]) -> list[Violatio
     budgets = [resource.props for resource in resources if resource.type == POD_DISRUPTION_BUDGET]
     return [
         Violation(
-            f"{_describe(resource.type, resource.props)} runs {_replicas(resource.props)} replicas without a "
+            f"{_describe(resource.type, resource.props)} runs {replicas_of(resource.props)} replicas without a "
             "PodDisruptionBudget: a node drain may evict them all at once; add one with minAvailable: 1 selecting "
             "its pod labels",
             resource.urn,
         )
         for resource in resources
         if resource.type in (DEPLOYMENT, STATEFUL_SET)
-        and _replicas(resource.props) > 1
+        and replicas_of(resource.props) > 1
         and not any(_budget_selects(budget, resource) for budget in budgets)
     ]
-
-
-def _replicas(props: Mapping[str, Any]) -> int:
-    # Numbers reach the pack through protobuf Struct values, as floats.
-    replicas = lookup(props, "spec", "replicas")
-    return int(replicas) if isinstance(replicas, int | float) else 1
 
 
 def _budget_selects(budget: Mapping[str, Any], workload: Resource) -> bool:

@@ -23,7 +23,7 @@ import yaml
 
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.implementations import INJECTED_IMAGES
-from policy.objects import chart_name, containers_of, name_of, namespace_of, pod_spec_of, type_token_of
+from mesh.objects import chart_name, containers_of, name_of, namespace_of, pod_spec_of, type_token_of
 from review.program import RegisteredResource, StackRun
 from review.stacks import PROJECT_ROOT
 

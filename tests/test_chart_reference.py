@@ -21,7 +21,7 @@ from stack_harness import stack_names, stack_run
 from test_manifest_schemas import as_manifest
 
 from mesh.charts import HELM_INSTALL_TYPES
-from policy.objects import pod_spec_of, type_token_of
+from mesh.objects import pod_spec_of, type_token_of
 from review import images
 
 CHART = "kubernetes:helm.sh/v4:Chart"

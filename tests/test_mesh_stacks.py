@@ -6,7 +6,7 @@ import pulumi
 import pytest
 from stack_harness import DELETE, STACKS, run_stack
 
-from mesh.charts import ChartSource, keep_crds_on_delete, leave_webhook_ca_bundle_to_istiod
+from mesh.charts import ChartSource, ignore_webhook_ca_bundle_changes, keep_crds_on_delete
 from mesh.istio.manifests import is_injected
 from settings import ConfigError
 from settings.artifacts import ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_OCI_CHART_REPOSITORY, ISTIO_VERSION
@@ -196,8 +196,8 @@ def test_both_validating_webhooks_fail_closed_from_the_start(any_stack):
 def test_the_webhook_ca_bundle_is_left_to_istiod(any_stack):
     installed = charts(any_stack)
 
-    assert leave_webhook_ca_bundle_to_istiod in installed["base"].transforms
-    assert leave_webhook_ca_bundle_to_istiod in installed["istiod"].transforms
+    assert ignore_webhook_ca_bundle_changes in installed["base"].transforms
+    assert ignore_webhook_ca_bundle_changes in installed["istiod"].transforms
 
 
 def _transform(function, type_):
@@ -206,13 +206,13 @@ def _transform(function, type_):
 
 @pytest.mark.parametrize("kind", ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"])
 def test_webhook_transform_ignores_only_the_ca_bundle(kind):
-    result = _transform(leave_webhook_ca_bundle_to_istiod, f"kubernetes:admissionregistration.k8s.io/v1:{kind}")
+    result = _transform(ignore_webhook_ca_bundle_changes, f"kubernetes:admissionregistration.k8s.io/v1:{kind}")
 
     assert result.opts.ignore_changes == ["webhooks[*].clientConfig.caBundle"]
 
 
 def test_webhook_transform_leaves_other_objects_alone():
-    assert _transform(leave_webhook_ca_bundle_to_istiod, "kubernetes:apps/v1:Deployment") is None
+    assert _transform(ignore_webhook_ca_bundle_changes, "kubernetes:apps/v1:Deployment") is None
 
 
 # Protecting Istio's CRDs

@@ -7,17 +7,12 @@ from decimal import Decimal
 import pytest
 from stack_harness import RegisteredResource, StackRun, run_stack
 
-from review.footprint import (
-    Pods,
-    Requests,
-    UnknownFootprintError,
-    chart_name,
-    gateway_pods,
-    istiod_pods,
-    stack_footprint,
-)
+from mesh.footprint import Pods, UnknownFootprintError
+from mesh.istio.footprint import gateway_pods, istiod_pods
+from mesh.objects import chart_name
+from review.footprint import stack_footprint
 from review.stacks import stack_names
-from settings.quantities import parse_quantity
+from settings.quantities import Requests, parse_quantity
 
 MI = 2**20
 

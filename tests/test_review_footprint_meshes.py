@@ -8,16 +8,12 @@ import pytest
 from stack_harness import StackRun, run_stack
 from test_review_footprint import requests, resource
 
-from review.footprint import (
-    Pods,
-    Requests,
-    UnknownFootprintError,
-    cni_pods,
-    consul_pods,
-    linkerd_control_plane_pods,
-    stack_footprint,
-    ztunnel_pods,
-)
+from mesh.consul.footprint import consul_pods
+from mesh.footprint import Pods, UnknownFootprintError
+from mesh.istio.footprint import cni_pods, ztunnel_pods
+from mesh.linkerd.footprint import control_plane_pods as linkerd_control_plane_pods
+from review.footprint import stack_footprint
+from settings.quantities import Requests
 
 
 def chart(name, values):

@@ -41,7 +41,7 @@ def test_options_show_protection_and_transforms_by_function_name(prod):
         "protect": True,
         "retainOnDelete": False,
         "ignoreChanges": [],
-        "transforms": ["mesh.charts.leave_webhook_ca_bundle_to_istiod", "mesh.charts.keep_crds_on_delete"],
+        "transforms": ["mesh.charts.ignore_webhook_ca_bundle_changes", "mesh.charts.keep_crds_on_delete"],
     }
 
 

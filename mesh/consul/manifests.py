@@ -7,7 +7,7 @@ Intentions name callers by those service names, never by namespace or ServiceAcc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 CONSUL_API_VERSION = "consul.hashicorp.com/v1alpha1"
@@ -22,6 +22,13 @@ PROXY_DEFAULTS_NAME = "global"
 DEFAULT_DENY_NAME = "default-deny"
 # The Service port's appProtocol → the protocol Consul's proxies speak (ServiceDefaults `protocol`).
 PROTOCOLS = {"http": "http", "http2": "http2", "grpc": "grpc", "tcp": "tcp"}
+
+
+def is_injected(pod_annotations: Mapping[str, Any]) -> bool:
+    """Whether a pod with these annotations on its template gets Consul's sidecar, as the program
+    installs Consul (`connectInject.default: false`): only when it opts in. Consul reads the
+    annotation as a boolean; the program writes "true"."""
+    return str(pod_annotations.get(INJECT_ANNOTATION, "")).lower() == "true"
 
 
 def _config_entry(kind: str, *, name: str, namespace: str, spec: dict[str, Any]) -> dict[str, Any]:

@@ -16,11 +16,14 @@ from mesh.istio.manifests import (
     WAYPOINT_NAME,
     allow_from_principals,
     allow_nothing_policy,
+    ingress_gateway,
+    ingress_route,
     injection_labels,
     spiffe_principal,
     waypoint,
 )
 from mesh.istio.telemetry import istio_dashboards, mesh_telemetry
+from settings.models import IngressSettings
 from settings.quantities import Requests
 
 
@@ -100,6 +103,15 @@ class IstioAttachment(MeshAttachment):
         return spiffe_principal(
             trust_domain=self.trust_domain, namespace=workload.namespace, service_account=workload.service_account
         )
+
+    def ingress_manifests(self, *, app: Workload, ingress: IngressSettings) -> dict[str, Manifest]:
+        """A `Gateway` on the ingress gateway's pods and a `VirtualService` to the app's Service."""
+        if self.ingress_gateway is None:
+            return {}
+        return {
+            "gateway": ingress_gateway(app=app, ingress=ingress, gateway_selector=self.ingress_gateway.selector),
+            "route": ingress_route(app=app, ingress=ingress),
+        }
 
     def telemetry_manifests(self, backends: TelemetryBackends) -> list[Manifest]:
         return [mesh_telemetry(root_namespace=self.root_namespace, backends=backends)]

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mesh.attachment import pod_security_labels
+from mesh.attachment import Workload, pod_security_labels
+from mesh.objects import is_kind
 from settings import GatewaySettings
+from settings.models import IngressSettings
 
 PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"
 AUTHORIZATION_POLICY_API_VERSION = "security.istio.io/v1"
+NETWORKING_API_VERSION = "networking.istio.io/v1"
 MESH_WIDE_POLICY_NAME = "default"
 ALLOW_NOTHING_POLICY_NAME = "allow-nothing"
 # Istio's opt-out for a pod: the add-ons run outside the mesh, as upstream's samples/addons do.
@@ -56,6 +59,12 @@ def is_injected(namespace_labels: Mapping[str, str]) -> bool:
     if SIDECAR_INJECTION_LABEL in namespace_labels:
         return namespace_labels[SIDECAR_INJECTION_LABEL] == "enabled"
     return bool(namespace_labels.get(REVISION_LABEL))
+
+
+def is_peer_authentication(resource_type: str) -> bool:
+    """Whether a type token (`kubernetes:<group>/<version>:<Kind>`) is a `PeerAuthentication`, of any version."""
+    group, _, _ = PEER_AUTHENTICATION_API_VERSION.partition("/")
+    return is_kind(resource_type, group, "PeerAuthentication")
 
 
 def mesh_wide_peer_authentication(*, root_namespace: str, mode: str) -> dict[str, Any]:
@@ -146,3 +155,49 @@ def gateway_access_hint(gateway: GatewaySettings) -> str:
             "  # then http://<node address>:<port>/"
         )
     return f"kubectl port-forward {service} 8080:80  # then http://localhost:8080/"
+
+
+def ingress_gateway(*, app: Workload, ingress: IngressSettings, gateway_selector: Mapping[str, str]) -> dict[str, Any]:
+    """An Istio `Gateway` for the app's host on the ingress gateway pods `gateway_selector`
+    matches: HTTP, or HTTPS with the configured certificate Secret and a redirect from HTTP."""
+    host = ingress.host
+    if ingress.tls_secret:
+        servers = [
+            {
+                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                "hosts": [host],
+                "tls": {"mode": "SIMPLE", "credentialName": ingress.tls_secret},
+            },
+            {
+                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                "hosts": [host],
+                "tls": {"httpsRedirect": True},
+            },
+        ]
+    else:
+        servers = [{"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": [host]}]
+    return {
+        "apiVersion": NETWORKING_API_VERSION,
+        "kind": "Gateway",
+        "metadata": {"name": app.name, "namespace": app.namespace},
+        "spec": {"selector": dict(gateway_selector), "servers": servers},
+    }
+
+
+def ingress_route(*, app: Workload, ingress: IngressSettings) -> dict[str, Any]:
+    """A `VirtualService` routing the app's host and path prefix on its Gateway to its Service."""
+    return {
+        "apiVersion": NETWORKING_API_VERSION,
+        "kind": "VirtualService",
+        "metadata": {"name": app.name, "namespace": app.namespace},
+        "spec": {
+            "hosts": [ingress.host],
+            "gateways": [f"{app.namespace}/{app.name}"],
+            "http": [
+                {
+                    "match": [{"uri": {"prefix": ingress.path_prefix}}],
+                    "route": [{"destination": {"host": app.service_host, "port": {"number": app.port}}}],
+                }
+            ],
+        },
+    }

@@ -23,7 +23,11 @@ from mesh.istio.manifests import (
 )
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.values import (
+    BASE_CHART,
+    CNI_CHART,
     CONTROL_PLANE_CHART,
+    GATEWAY_CHART,
+    ZTUNNEL_CHART,
     base_values,
     cni_values,
     gateway_values,
@@ -72,15 +76,16 @@ class IstioMesh(ServiceMesh):
                 **chart,
             )
 
+        # istiod writes its CA into the webhook configurations of base and of every istiod.
         base = install(
             f"{name}-base",
             version=mesh.version,
-            chart="base",
+            chart=BASE_CHART,
             release_name="istio-base",
             namespace=mesh.namespace,
             values=base_values(mesh),
             keep_crds=mesh.protect_crds,
-            webhooks_patched_by_istiod=True,
+            webhook_ca_bundles_patched_at_run_time=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace]),
         )
 
@@ -106,7 +111,7 @@ class IstioMesh(ServiceMesh):
                 values=istiod_values(
                     mesh, revision=revision, extension_providers=tracing_extension_providers(args.telemetry)
                 ),
-                webhooks_patched_by_istiod=True,
+                webhook_ca_bundles_patched_at_run_time=True,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *gateway_api]),
             )
 
@@ -117,7 +122,7 @@ class IstioMesh(ServiceMesh):
             cni = install(
                 f"{name}-cni",
                 version=mesh.version,
-                chart="cni",
+                chart=CNI_CHART,
                 release_name="istio-cni",
                 namespace=mesh.namespace,
                 values=cni_values(mesh),
@@ -126,7 +131,7 @@ class IstioMesh(ServiceMesh):
             ztunnel = install(
                 f"{name}-ztunnel",
                 version=mesh.version,
-                chart="ztunnel",
+                chart=ZTUNNEL_CHART,
                 release_name="ztunnel",
                 namespace=mesh.namespace,
                 values=ztunnel_values(mesh),
@@ -141,7 +146,7 @@ class IstioMesh(ServiceMesh):
         self.gateway = install(
             f"{name}-gateway",
             version=mesh.version,
-            chart="gateway",
+            chart=GATEWAY_CHART,
             release_name=gateway.name,
             namespace=gateway.namespace,
             values=gateway_values(mesh),

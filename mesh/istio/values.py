@@ -15,6 +15,11 @@ from settings.models import RevisionSettings
 
 # The chart of the control plane (the pack recognises an Istio stack by it).
 CONTROL_PLANE_CHART = "istiod"
+# Its CRDs and cluster-wide objects; the ingress gateway; and, in ambient mode, the node agents.
+BASE_CHART = "base"
+GATEWAY_CHART = "gateway"
+CNI_CHART = "cni"
+ZTUNNEL_CHART = "ztunnel"
 AMBIENT_PROFILE = {"profile": "ambient"}
 # Waypoints run in the apps' namespaces, which enforce Pod Security `restricted` in ambient mode;
 # that level requires a seccomp profile, which istiod's gateway template leaves unset by default.

@@ -21,6 +21,9 @@ from mesh.linkerd.values import (
     CONTROL_PLANE_CHART,
     CONTROL_PLANE_WEBHOOKS,
     CONTROLLER_CONTAINERS,
+    CONTROLLER_PODS,
+    CRDS_CHART,
+    VIZ_CHART,
     VIZ_COMPONENTS,
     VIZ_WEBHOOKS,
     Webhook,
@@ -38,8 +41,6 @@ CONTROL_PLANE_NAMESPACE_LABELS = {
 VIZ_NAMESPACE_LABELS = {"linkerd.io/extension": "viz"}
 # The identity controller reads the issuer from this Secret with the `kubernetes.io/tls` scheme.
 ISSUER_SECRET = "linkerd-identity-issuer"
-# Pods of the control plane: destination, identity and proxy-injector, each with a proxy.
-CONTROLLER_PODS = 3
 
 
 class LinkerdMesh(ServiceMesh):
@@ -126,7 +127,7 @@ class LinkerdMesh(ServiceMesh):
 
         crds = install(
             f"{name}-crds",
-            chart="linkerd-crds",
+            chart=CRDS_CHART,
             release_name="linkerd-crds",
             namespace=linkerd.namespace,
             values={},
@@ -154,7 +155,7 @@ class LinkerdMesh(ServiceMesh):
         # viz's own pods are injected, so it waits for a ready proxy injector.
         install(
             f"{name}-viz",
-            chart="linkerd-viz",
+            chart=VIZ_CHART,
             release_name="linkerd-viz",
             namespace=linkerd.viz_namespace,
             values=viz_values(mesh, telemetry=args.telemetry, webhook_ca_pem=webhooks.ca_pem),
@@ -167,7 +168,7 @@ class LinkerdMesh(ServiceMesh):
         proxy = linkerd.proxy.resources.requested()
         controllers = linkerd.controllers
         self.control_plane_requests = (
-            controllers.resources.requested() * CONTROLLER_CONTAINERS + proxy * CONTROLLER_PODS
+            controllers.resources.requested() * CONTROLLER_CONTAINERS + proxy * len(CONTROLLER_PODS)
         ) * controllers.replicas + (linkerd.viz.resources.requested() + proxy) * len(VIZ_COMPONENTS)
         self.attachment = LinkerdAttachment(
             implementation="linkerd",

@@ -7,8 +7,9 @@ no requests by default, so every container the charts run is sized here, for a k
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 import pulumi
@@ -18,17 +19,47 @@ from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES
 from settings import MeshSettings
 from settings.models import ResourceSettings
 
-# The chart of the control plane (the pack recognises a Linkerd stack by it).
+# The chart of the control plane (the pack recognises a Linkerd stack by it), of its CRDs, and of
+# the viz extension.
 CONTROL_PLANE_CHART = "linkerd-control-plane"
-# The control plane's containers that take a resources block of their own: destination (with
-# its sp-validator and policy controller), identity and proxy-injector.
-CONTROLLER_RESOURCE_KEYS = (
-    "destinationResources",
-    "spValidatorResources",
-    "identityResources",
-    "proxyInjectorResources",
+CRDS_CHART = "linkerd-crds"
+VIZ_CHART = "linkerd-viz"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerPod:
+    """One of the control plane's pods as its chart sizes it: each container by a resources block
+    of its own, and its proxy by `proxy_resources_key` if set, else by `proxy.resources`."""
+
+    name: str
+    containers: Mapping[str, tuple[str, ...]]
+    """Container name → the values path of its resources block."""
+    proxy_resources_key: str
+
+
+# The control plane's pods, each with a proxy: destination (with its sp-validator and policy
+# controller), identity and proxy-injector.
+CONTROLLER_PODS = (
+    ControllerPod(
+        name="destination",
+        containers={
+            "destination": ("destinationResources",),
+            "sp-validator": ("spValidatorResources",),
+            "policy-controller": ("policyController", "resources"),
+        },
+        proxy_resources_key="destinationProxyResources",
+    ),
+    ControllerPod(
+        name="identity", containers={"identity": ("identityResources",)}, proxy_resources_key="identityProxyResources"
+    ),
+    ControllerPod(
+        name="proxy-injector",
+        containers={"proxy-injector": ("proxyInjectorResources",)},
+        proxy_resources_key="proxyInjectorProxyResources",
+    ),
 )
-CONTROLLER_CONTAINERS = len(CONTROLLER_RESOURCE_KEYS) + 1  # and the policy controller
+CONTROLLER_CONTAINERS = sum(len(pod.containers) for pod in CONTROLLER_PODS)
+# The viz extension's components, each one pod with a proxy, sized by `<component>.resources`.
 VIZ_COMPONENTS = ("metricsAPI", "tap", "tapInjector", "dashboard")
 # A pod created while the proxy injector is down must be refused, not started without a proxy:
 # the chart's default (Ignore) would break the promise that meshed pods speak only mTLS. The
@@ -83,6 +114,16 @@ def linkerd_resources(resources: ResourceSettings) -> dict[str, dict[str, str]]:
     return shaped
 
 
+def controller_resource_values(resources: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """`resources` for every container of the control plane, each at the values path that sizes it."""
+    values: dict[str, Any] = {}
+    for pod in CONTROLLER_PODS:
+        for path in pod.containers.values():
+            # No two containers share a top-level key, so each path is a key of its own.
+            values.update(reduce(lambda inner, key: {key: inner}, reversed(path), resources))
+    return values
+
+
 def external_certificates(webhooks: Sequence[Webhook], *, ca_pem: pulumi.Input[str]) -> dict[str, dict[str, Any]]:
     """Each webhook's values: its Secret is created outside the chart and `ca_pem` signed its
     certificate. The chart then renders neither a Secret nor a CA bundle of its own: without these,
@@ -115,8 +156,7 @@ def control_plane_values(
         "controllerReplicas": controllers.replicas,
         "enablePodAntiAffinity": controllers.pod_disruption_budget,
         "enablePodDisruptionBudget": controllers.pod_disruption_budget,
-        **dict.fromkeys(CONTROLLER_RESOURCE_KEYS, controller_resources),
-        "policyController": {"resources": controller_resources},
+        **controller_resource_values(controller_resources),
         # The heartbeat CronJob reports the cluster to Linkerd's servers once a day.
         "disableHeartBeat": True,
     }

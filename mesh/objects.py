@@ -1,8 +1,10 @@
-"""Reading Kubernetes objects as policies see them: a type token and plain props.
+"""Reading Kubernetes objects and chart values as plain data: a type token and props.
 
-Under `pulumi preview` the props are read-only mappings and sequences (the policy SDK wraps
-them to detect values unknown during preview), under the tests plain dicts and lists; every
-accessor here works on both and never assumes a field is present.
+The policy pack, the review and each mesh's footprint reader read what a stack registers with
+these; they name no mesh. Under `pulumi preview` the props are read-only mappings and sequences
+(the policy SDK wraps them to detect values unknown during preview), under the review and the
+tests plain dicts and lists; every accessor here works on both and never assumes a field is
+present.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
-PEER_AUTHENTICATION_GROUP = "security.istio.io"
 
 # Kubernetes puts a namespaced object without `metadata.namespace` into the client's default
 # namespace, which is `default` unless the provider is configured otherwise.
@@ -74,6 +75,14 @@ def annotations_of(props: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping_at(props, "metadata", "annotations")
 
 
+def replicas_of(props: Mapping[str, Any]) -> int:
+    """A Deployment's or StatefulSet's `spec.replicas`, or Kubernetes' default of 1."""
+    # Numbers reach the pack through protobuf Struct values, and the review through the engine's
+    # wire format, as floats.
+    replicas = lookup(props, "spec", "replicas")
+    return int(replicas) if isinstance(replicas, int | float) else 1
+
+
 def group_of(resource_type: str) -> str | None:
     """The API group of a type token `kubernetes:<group>/<version>:<Kind>` (`core` for the core group), or
     None for anything that is not a Kubernetes object."""
@@ -89,10 +98,6 @@ def is_kind(resource_type: str, group: str, kind: str) -> bool:
 def chart_name(chart: str) -> str:
     """A Helm chart's name whatever its source: `istiod`, `oci://…/istiod` and `/srv/charts/istiod`."""
     return chart.rstrip("/").rsplit("/", 1)[-1]
-
-
-def is_peer_authentication(resource_type: str) -> bool:
-    return is_kind(resource_type, PEER_AUTHENTICATION_GROUP, "PeerAuthentication")
 
 
 def pod_spec_of(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
