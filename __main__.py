@@ -3,9 +3,11 @@
 import pulumi
 
 from apps import MeshApp, MeshAppArgs
-from mesh import InjectedNamespace, InjectedNamespaceArgs, MeshArgs, build_mesh
+from mesh.component import MeshArgs
+from mesh.implementations import build_mesh
+from mesh.injected_namespace import InjectedNamespace, InjectedNamespaceArgs
 from observability import Observability, ObservabilityArgs, telemetry_backends
-from settings import load_settings, read_pulumi_config
+from settings.loader import load_settings, read_pulumi_config
 from settings.quantities import Requests
 from target_cluster import skip_readiness_waits
 

@@ -22,8 +22,9 @@ from apps.manifests import (
     port_forward_command,
     traffic_client_deployment_spec,
 )
-from mesh import InjectedNamespace, MeshAttachment
+from mesh.attachment import MeshAttachment
 from mesh.custom_resource import custom_resource
+from mesh.injected_namespace import InjectedNamespace
 from settings.models import AppSettings
 
 

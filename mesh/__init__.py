@@ -1,18 +1,7 @@
-"""The service mesh: one interface (`MeshAttachment`) over Istio (sidecar or ambient), Linkerd and
-Consul, the components that install each, and namespace enrolment."""
+"""The service mesh: one interface (`MeshAttachment`, in `mesh.attachment`) over Istio (sidecar or
+ambient), Linkerd and Consul, the components that install each (`mesh.implementations`), and
+namespace enrolment (`mesh.injected_namespace`).
 
-from mesh.attachment import MeshAttachment, TelemetryBackends, Workload
-from mesh.component import MeshArgs, ServiceMesh
-from mesh.implementations import build_mesh
-from mesh.injected_namespace import InjectedNamespace, InjectedNamespaceArgs
-
-__all__ = [
-    "InjectedNamespace",
-    "InjectedNamespaceArgs",
-    "MeshArgs",
-    "MeshAttachment",
-    "ServiceMesh",
-    "TelemetryBackends",
-    "Workload",
-    "build_mesh",
-]
+Nothing is imported here: each mesh's settings module (`mesh.<provider>.settings`) is read by the
+settings loader, which the mesh components themselves import, so importing this package must stay
+free of components."""

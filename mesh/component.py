@@ -3,17 +3,22 @@ the one set of inputs they all take."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh.attachment import MeshAttachment, TelemetryBackends
-from settings import MeshSettings
-from settings.models import HelmSettings
+from mesh.footprint import MeshFootprint
+from settings.models import HelmSettings, MeshWideSettings
+from settings.problems import ConfigProblem
 from settings.quantities import Requests
+
+if TYPE_CHECKING:
+    from settings.stack import StackSettings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,7 +28,7 @@ class MeshArgs:
     answer (for tracing, access logs and dashboards); `default_deny`: whether workloads refuse
     callers no policy allows (for meshes that set this mesh-wide)."""
 
-    settings: MeshSettings
+    settings: MeshWideSettings
     helm: HelmSettings
     enrolled_namespaces: Sequence[str] = ()
     telemetry: TelemetryBackends
@@ -56,3 +61,27 @@ class ServiceMesh(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=namespace, labels=labels, annotations=annotations),
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+InjectedImages = Callable[[Iterable[Mapping[str, Any]]], list[str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeshImplementation:
+    """One mesh, as its folder provides it: `settings`, its `mesh.*` keys (with a `provider` literal);
+    `rules`, its checks across keys; `component`, what installs it; `footprint`, how its requests
+    are read from what a stack registers; `control_plane_chart` and `injected_images`, the images it
+    adds to the pods it injects (which no pod template names), from that chart's rendered objects."""
+
+    settings: type[MeshWideSettings]
+    rules: Callable[[StackSettings], Iterator[ConfigProblem]]
+    component: type[ServiceMesh]
+    footprint: MeshFootprint
+    control_plane_chart: str
+    injected_images: InjectedImages
+
+    @property
+    def provider(self) -> str:
+        """The `mesh.provider` value that selects this mesh, from its settings' literal."""
+        (provider,) = typing.get_args(self.settings.model_fields["provider"].annotation)
+        return provider

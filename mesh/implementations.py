@@ -1,44 +1,52 @@
-"""The one place that maps `mesh.provider` to the component that implements it and to how its
-footprint is read, and a mesh's control-plane chart to what only that mesh knows about it."""
+"""The one place that lists the meshes: each `mesh.provider` value with what its folder provides
+(`MeshImplementation`). The stack settings take their `mesh` union from here, the loader its rules,
+the program its component, and the review its footprint and injected images."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Annotated, Any, Union
 
 import pulumi
+from pydantic import Discriminator, Tag
 
-from mesh.component import MeshArgs, ServiceMesh
-from mesh.consul import footprint as consul_footprint
-from mesh.consul import images as consul_images
-from mesh.consul.mesh import ConsulMesh
-from mesh.consul.values import CONTROL_PLANE_CHART as CONSUL_CHART
+from mesh.component import InjectedImages, MeshArgs, MeshImplementation, ServiceMesh
+from mesh.consul import implementation as consul
 from mesh.footprint import MeshFootprint
-from mesh.istio import footprint as istio_footprint
-from mesh.istio import images as istio_images
-from mesh.istio.mesh import IstioMesh
-from mesh.istio.values import CONTROL_PLANE_CHART as ISTIOD_CHART
-from mesh.linkerd import footprint as linkerd_footprint
-from mesh.linkerd import images as linkerd_images
-from mesh.linkerd.mesh import LinkerdMesh
-from mesh.linkerd.values import CONTROL_PLANE_CHART as LINKERD_CONTROL_PLANE_CHART
+from mesh.istio import implementation as istio
+from mesh.linkerd import implementation as linkerd
+from settings.models import MeshWideSettings
 
-IMPLEMENTATIONS: dict[str, type[ServiceMesh]] = {"istio": IstioMesh, "linkerd": LinkerdMesh, "consul": ConsulMesh}
-FOOTPRINTS: dict[str, MeshFootprint] = {
-    "istio": istio_footprint.FOOTPRINT,
-    "linkerd": linkerd_footprint.FOOTPRINT,
-    "consul": consul_footprint.FOOTPRINT,
-}
+REGISTRY: tuple[MeshImplementation, ...] = (istio.IMPLEMENTATION, linkerd.IMPLEMENTATION, consul.IMPLEMENTATION)
+"""The meshes; the first is the default when a stack names no `mesh.provider`."""
+
+_BY_PROVIDER = {implementation.provider: implementation for implementation in REGISTRY}
+DEFAULT = REGISTRY[0]
+
+IMPLEMENTATIONS: dict[str, type[ServiceMesh]] = {provider: entry.component for provider, entry in _BY_PROVIDER.items()}
+FOOTPRINTS: dict[str, MeshFootprint] = {provider: entry.footprint for provider, entry in _BY_PROVIDER.items()}
 """What each mesh's charts and injected sidecars request, read from what a stack registers."""
+INJECTED_IMAGES: dict[str, InjectedImages] = {entry.control_plane_chart: entry.injected_images for entry in REGISTRY}
+"""The images each mesh adds to the pods it injects, by the chart of its control plane."""
 
-InjectedImages = Callable[[Iterable[Mapping[str, Any]]], list[str]]
-INJECTED_IMAGES: dict[str, InjectedImages] = {
-    ISTIOD_CHART: istio_images.injected_images,
-    LINKERD_CONTROL_PLANE_CHART: linkerd_images.injected_images,
-    CONSUL_CHART: consul_images.injected_images,
-}
-"""The images each mesh adds to the pods it injects (which no pod template names), by the chart of
-its control plane, from that chart's rendered objects."""
+
+def provider(value: Any) -> str | None:
+    """The `provider` of a `mesh` document or settings object; a document without one is the default's.
+    (Named after the key, as pydantic names the discriminator by this function in its errors.)"""
+    if isinstance(value, dict):
+        return value.get("provider", DEFAULT.provider)
+    return getattr(value, "provider", None)
+
+
+MeshSettings = Annotated[
+    Union[tuple(Annotated[entry.settings, Tag(entry.provider)] for entry in REGISTRY)],  # noqa: UP007
+    Discriminator(provider),
+]
+"""`mesh`: the keys every mesh has, and `mesh.<provider>.*` of the one `mesh.provider` selects; a
+key of another mesh is unknown to the model."""
+
+
+def implementation_of(mesh: MeshWideSettings) -> MeshImplementation:
+    return _BY_PROVIDER[mesh.provider]
 
 
 def build_mesh(args: MeshArgs, opts: pulumi.ResourceOptions | None = None) -> ServiceMesh:

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from mesh import MeshAttachment, TelemetryBackends
+from mesh.attachment import MeshAttachment, TelemetryBackends
 from mesh.custom_resource import custom_resource
 from observability.addon import AddonPlacement
 from observability.grafana import Grafana, GrafanaArgs

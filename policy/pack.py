@@ -25,6 +25,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from mesh.consul.settings import ConsulSettings
+from mesh.istio.settings import GatewaySettings, IstioSettings
+from mesh.linkerd.settings import LinkerdSettings
 from policy.checks import (
     Resource,
     Violation,
@@ -38,11 +41,10 @@ from policy.checks import (
     plaintext_mode_violations,
     retired_location_violations,
 )
-from settings import NAMESPACE, GatewaySettings, MeshSettings
-from settings.models import ConsulSettings, LinkerdSettings
+from settings.problems import NAMESPACE
 
 PACK_NAME = "servicemesh-guardrails"
-MESH_NAMESPACE = MeshSettings.model_fields["namespace"].default
+MESH_NAMESPACE = IstioSettings.model_fields["namespace"].default
 GATEWAY_NAMESPACE = GatewaySettings.model_fields["namespace"].default
 # Every mesh's own namespaces, as the settings default them: control planes, Istio's ingress gateway and
 # Linkerd's viz extension run there, each meshed (or not) as its chart decides.
@@ -64,7 +66,7 @@ ROOT_NAMESPACE_SCHEMA = PolicyConfigSchema(
         "rootNamespace": {
             "type": "string",
             "default": MESH_NAMESPACE,
-            "description": "Istio's root namespace (servicemesh:mesh.namespace), which holds the mesh-wide "
+            "description": "Istio's root namespace (servicemesh:mesh.istio.namespace), which holds the mesh-wide "
             "PeerAuthentication.",
         }
     }

@@ -28,7 +28,7 @@ from review.program import StackRun, run_program
 from review.render import render_document, render_text
 from review.snapshots import how_to_update, read_snapshot, stale_snapshots, write_snapshots
 from review.stacks import StackFile, StackFileError, engine_config, read_stack_file, resolve_stack, stack_names
-from settings import ConfigError
+from settings.loader import ConfigError
 
 BAD_INPUT = 2
 

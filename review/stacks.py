@@ -90,7 +90,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
 def with_overrides(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A copy of stack config with `overrides` applied.
 
-    Overrides map a dotted key (`servicemesh:mesh.istiod.replicas`) to a new value, or to
+    Overrides map a dotted key (`servicemesh:mesh.istio.istiod.replicas`) to a new value, or to
     `DELETE` to remove the key.
     """
     config = copy.deepcopy(dict(config))

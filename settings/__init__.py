@@ -1,23 +1,5 @@
-"""Stack configuration: typed settings objects and the one loader that reads them."""
+"""Stack configuration: the typed settings kit (`settings.models`), the root model
+(`settings.stack`) and the one loader that reads it (`settings.loader`).
 
-from settings.loader import NAMESPACE, ConfigError, ConfigProblem, load_settings, read_pulumi_config
-from settings.models import (
-    GatewaySettings,
-    IstiodSettings,
-    MeshSettings,
-    ResourceSettings,
-    StackSettings,
-)
-
-__all__ = [
-    "NAMESPACE",
-    "ConfigError",
-    "ConfigProblem",
-    "GatewaySettings",
-    "IstiodSettings",
-    "MeshSettings",
-    "ResourceSettings",
-    "StackSettings",
-    "load_settings",
-    "read_pulumi_config",
-]
+Nothing is imported here: the root model takes each mesh's settings from its folder, and the mesh
+components import the kit, so importing this package must not pull the root model in."""

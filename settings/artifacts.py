@@ -98,19 +98,19 @@ ARTIFACTS = (
         name="Istio charts `base`, `istiod`, `gateway`, `cni`, `ztunnel`",
         version=ISTIO_VERSION,
         source=f"{ISTIO_CHART_REPOSITORY} (also {ISTIO_OCI_CHART_REPOSITORY})",
-        settings="`mesh.version`, `mesh.revisions[].version`, `mesh.chartRepository`",
+        settings="`mesh.istio.version`, `mesh.istio.revisions[].version`, `mesh.istio.chartRepository`",
     ),
     Artifact(
         name="Istio images (istiod, proxies, gateway, waypoints, cni, ztunnel)",
         version=ISTIO_VERSION,
         source=ISTIO_IMAGE_HUB,
-        settings="`mesh.imageHub`",
+        settings="`mesh.istio.imageHub`",
     ),
     Artifact(
         name="Gateway API CRDs (standard channel, ambient only)",
         version=GATEWAY_API_VERSION,
         source=GATEWAY_API_MANIFEST,
-        settings="`mesh.ambient.gatewayApiManifest`",
+        settings="`mesh.istio.ambient.gatewayApiManifest`",
     ),
     Artifact(
         name="Linkerd charts `linkerd-crds`, `linkerd-control-plane`, `linkerd-viz`",

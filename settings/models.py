@@ -1,6 +1,8 @@
 """The typed, immutable settings a stack is built from.
 
-Every stack config key under the project namespace maps to one field here. Field descriptions
+Every stack config key under the project namespace maps to one field here, but a mesh's own
+keys (`mesh.<provider>.*`), which map to the models in its folder (`mesh/<provider>/settings.py`),
+built from this kit; `settings.stack` puts them together. Field descriptions
 and defaults are the contract: the README's config reference is generated from them
 (`python -m settings.reference`) and a test keeps the two equal.
 """
@@ -10,27 +12,20 @@ from __future__ import annotations
 import re
 import types
 import typing
+from abc import abstractmethod
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Tag, model_validator
 from pydantic.alias_generators import to_camel
 
 from settings.artifacts import (
-    CONSUL_CHART_VERSION,
-    GATEWAY_API_MANIFEST,
     GRAFANA_CHART_REPOSITORY,
     GRAFANA_CHART_VERSION,
-    HASHICORP_CHART_REPOSITORY,
-    ISTIO_CHART_REPOSITORY,
-    ISTIO_IMAGE_HUB,
-    ISTIO_VERSION,
     JAEGER_CHART_REPOSITORY,
     JAEGER_CHART_VERSION,
     KIALI_CHART_REPOSITORY,
     KIALI_CHART_VERSION,
-    LINKERD_EDGE_CHART_REPOSITORY,
-    LINKERD_EDGE_VERSION,
     PROMETHEUS_CHART_REPOSITORY,
     PROMETHEUS_CHART_VERSION,
     retired_location,
@@ -153,6 +148,19 @@ def nested_model(annotation: object) -> type[BaseModel] | None:
     return None
 
 
+def union_members(annotation: object) -> dict[str, type[BaseModel]]:
+    """The settings classes of a tagged union (`Annotated[Model, Tag(...)] | ...`) by tag; empty for
+    any other annotation."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return {}
+    members = {}
+    for argument in typing.get_args(annotation):
+        if typing.get_origin(argument) is Annotated:
+            model, *metadata = typing.get_args(argument)
+            members.update({item.tag: model for item in metadata if isinstance(item, Tag)})
+    return members
+
+
 ExactVersion = Annotated[str, AfterValidator(_exact_version)]
 DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
 DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]
@@ -165,8 +173,6 @@ ImageHub = Annotated[str, AfterValidator(_image_hub)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
-MeshProvider = Literal["istio", "linkerd", "consul"]
-IstioDataplane = Literal["sidecar", "ambient"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
 AppProtocol = Literal["http", "http2", "grpc", "tcp"]
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -223,7 +229,7 @@ class ResourceSettings(Settings):
         ]
 
 
-def _resources(
+def default_resources(
     cpu: str, memory: str, cpu_limit: str | None = None, memory_limit: str | None = None
 ) -> Callable[[], ResourceSettings]:
     def build() -> ResourceSettings:
@@ -263,242 +269,17 @@ class ScaledComponentSettings(Settings):
         return self.autoscaling.min_replicas if self.autoscaling.enabled else self.replicas
 
 
-class IstiodSettings(ScaledComponentSettings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("500m", "2048Mi"),
-        description="istiod container resources (upstream default: requests 500m / 2048Mi).",
-    )
+PROVIDER_DESCRIPTION = (
+    "Which mesh implements the stack; it selects the mesh's own keys, `mesh.<provider>.*`. Apps, mTLS, "
+    "authorization, observability and outputs are declared the same way for each."
+)
 
 
-class GatewaySettings(ScaledComponentSettings):
-    revision: DnsLabel | None = Field(
-        default=None,
-        description="Tag or revision whose istiod injects the gateway; defaults to `mesh.injectionRevision`.",
-    )
-    name: DnsLabel = Field(
-        default="istio-ingressgateway", description="Helm release name, and so the gateway Service and Deployment name."
-    )
-    namespace: DnsLabel = Field(default="istio-ingress", description="Namespace of the ingress gateway.")
-    service_type: ServiceType = Field(
-        default="ClusterIP",
-        description="Gateway Service type. `LoadBalancer` waits for an external address, "
-        "so keep it off laptop clusters.",
-    )
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "128Mi", "2000m", "1024Mi"),
-        description="Gateway proxy resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
-    )
+class MeshWideSettings(Settings):
+    """The keys every mesh has (`mesh.*`); each mesh adds its own under `mesh.<provider>`, beside a
+    `provider` literal that selects it."""
 
-
-class ProxySettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "128Mi", "2000m", "1024Mi"),
-        description="Injected sidecar resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
-    )
-
-
-class ZtunnelSettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("200m", "512Mi", None, "1Gi"),
-        description="ztunnel resources, on every node (upstream default: requests 200m / 512Mi; the memory "
-        "limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
-    )
-
-
-class IstioCniSettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "100Mi", None, "512Mi"),
-        description="istio-cni node agent resources, on every node (upstream default: requests 100m / 100Mi; "
-        "the memory limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
-    )
-
-
-class WaypointSettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "128Mi", "2000m", "1024Mi"),
-        description="Resources of each waypoint proxy (upstream default: requests 100m / 128Mi, limits 2 / 1Gi).",
-    )
-
-
-class AmbientSettings(Settings):
-    """Istio's ambient data plane: the per-node ztunnel and istio-cni agent, and waypoints."""
-
-    gateway_api_manifest: str = Field(
-        default=GATEWAY_API_MANIFEST,
-        min_length=1,
-        description="Gateway API CRDs (standard channel, the release Istio is built against) that waypoints "
-        "need, as a URL or a local file; Istio's base chart does not carry them.",
-    )
-    ztunnel: ZtunnelSettings = Field(default_factory=ZtunnelSettings, description="ztunnel, the node proxy.")
-    cni: IstioCniSettings = Field(default_factory=IstioCniSettings, description="The istio-cni node agent.")
-    waypoint: WaypointSettings = Field(
-        default_factory=WaypointSettings,
-        description="The waypoint added to a namespace whose apps have L7 rules (`allowedMethods`).",
-    )
-
-
-class CertificateSettings(Settings):
-    trust_anchor_validity_hours: int = Field(
-        default=87600,
-        ge=24,
-        description="Lifetime of the generated trust anchor (root CA); replacing it re-issues every identity.",
-    )
-    issuer_validity_hours: int = Field(
-        default=8760,
-        ge=1,
-        description="Lifetime of the generated identity issuer (intermediate CA signed by the trust anchor); "
-        "must be shorter than the trust anchor's.",
-    )
-    webhook_validity_hours: int = Field(
-        default=8760,
-        ge=24,
-        description="Lifetime of the generated webhook CA and of the serving certificates it signs for the "
-        "proxy injector, the sp- and policy validators, tap and the tap injector; any `up` in the last third "
-        "of their lifetime issues new ones.",
-    )
-
-
-class LinkerdControllerSettings(Settings):
-    replicas: int = Field(
-        default=1, ge=1, description="Replicas of each controller (destination, identity, proxy-injector)."
-    )
-    pod_disruption_budget: bool = Field(
-        default=False, description="A PodDisruptionBudget per controller, and pod anti-affinity; needs 2+ replicas."
-    )
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "50Mi", None, "250Mi"),
-        description="Resources of each control-plane container.",
-    )
-
-
-class LinkerdProxySettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "20Mi", "1000m", "250Mi"),
-        description="Injected linkerd-proxy resources.",
-    )
-
-
-class LinkerdVizSettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "50Mi", None, "250Mi"),
-        description="Resources of each linkerd-viz component (metrics-api, tap, tap-injector, dashboard).",
-    )
-
-
-class LinkerdSettings(Settings):
-    version: str = Field(
-        default=LINKERD_EDGE_VERSION,
-        pattern=r"^\d{4}\.\d{1,2}\.\d+$",
-        description="Linkerd edge chart version of linkerd-crds, linkerd-control-plane and linkerd-viz "
-        "(release `edge-26.8.3` is chart `2026.8.3`).",
-    )
-    chart_repository: ChartRepository = Field(
-        default=LINKERD_EDGE_CHART_REPOSITORY, description="Where the Linkerd charts come from."
-    )
-    namespace: DnsLabel = Field(default="linkerd", description="Control-plane namespace.")
-    viz_namespace: DnsLabel = Field(default="linkerd-viz", description="Namespace of the linkerd-viz extension.")
-    certificates: CertificateSettings = Field(
-        default_factory=CertificateSettings,
-        description="The trust anchor, identity issuer and webhook certificates, generated by `pulumi-tls` "
-        "(ECDSA P-256).",
-    )
-    controllers: LinkerdControllerSettings = Field(
-        default_factory=LinkerdControllerSettings, description="The control-plane controllers."
-    )
-    proxy: LinkerdProxySettings = Field(default_factory=LinkerdProxySettings, description="Injected proxies.")
-    viz: LinkerdVizSettings = Field(
-        default_factory=LinkerdVizSettings,
-        description="The linkerd-viz dashboard, reading the stack's Prometheus (its own is not installed).",
-    )
-
-
-class ConsulServerSettings(Settings):
-    replicas: int = Field(default=1, ge=1, description="Consul servers (Raft peers): 1, or 3 or 5 for a quorum.")
-    storage: Quantity = Field(default="10Gi", description="Each server's data volume.")
-    storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "200Mi", "1000m", "1Gi"),
-        description="Consul server resources; both limits required (the chart's own are 100m / 200Mi).",
-    )
-
-
-class ConsulConnectInjectSettings(Settings):
-    replicas: int = Field(default=1, ge=1, description="Replicas of the connect-injector (webhook and controllers).")
-    resources: ResourceSettings = Field(
-        default_factory=_resources("50m", "200Mi", "500m", "200Mi"),
-        description="connect-injector resources; both limits required (the chart's own are 50m / 200Mi).",
-    )
-
-
-class ConsulProxySettings(Settings):
-    resources: ResourceSettings = Field(
-        default_factory=_resources("100m", "100Mi", None, "150Mi"),
-        description="Injected consul-dataplane (Envoy) sidecar resources.",
-    )
-
-
-class ConsulSettings(Settings):
-    chart_version: ExactVersion = Field(default=CONSUL_CHART_VERSION, description="`consul` chart version.")
-    chart_repository: ChartRepository = Field(
-        default=HASHICORP_CHART_REPOSITORY, description="Where the consul chart comes from."
-    )
-    namespace: DnsLabel = Field(default="consul", description="Namespace of the Consul servers and controllers.")
-    datacenter: DnsLabel = Field(default="dc1", description="Consul datacenter name.")
-    server: ConsulServerSettings = Field(default_factory=ConsulServerSettings, description="The Consul servers.")
-    connect_inject: ConsulConnectInjectSettings = Field(
-        default_factory=ConsulConnectInjectSettings, description="The connect-injector."
-    )
-    proxy: ConsulProxySettings = Field(default_factory=ConsulProxySettings, description="Injected sidecars.")
-
-
-class RevisionSettings(Settings):
-    name: DnsLabel = Field(description="Revision name, e.g. `1-30-3`: the `istio.io/rev` value of its istiod.")
-    version: ExactVersion = Field(description="Istio version of this revision's istiod chart.")
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """An exact X.Y.Z version as a tuple that compares like the version does."""
-    return tuple(int(part) for part in version.split("."))
-
-
-class MeshSettings(Settings):
-    provider: MeshProvider = Field(
-        default="istio",
-        description="Which mesh implements the stack: `istio`, `linkerd` or `consul`. Apps, mTLS, authorization, "
-        "observability and outputs are declared the same way for each.",
-    )
-    dataplane: IstioDataplane = Field(
-        default="sidecar",
-        description="Istio's data plane: `sidecar` (an Envoy per pod) or `ambient` (per-node ztunnel, waypoints "
-        "for L7). Istio only.",
-    )
-    ambient: AmbientSettings = Field(
-        default_factory=AmbientSettings, description="Istio ambient mode (with `dataplane: ambient`)."
-    )
-    linkerd: LinkerdSettings = Field(default_factory=LinkerdSettings, description="Linkerd (with `provider: linkerd`).")
-    consul: ConsulSettings = Field(default_factory=ConsulSettings, description="Consul (with `provider: consul`).")
-    version: ExactVersion = Field(
-        default=ISTIO_VERSION,
-        description="Istio version of the base (CRDs) and gateway charts, and of istiod when no revisions are "
-        "declared. Must be at least the newest revision's version.",
-    )
-    chart_repository: ChartRepository = Field(
-        default=ISTIO_CHART_REPOSITORY,
-        description="Where the charts come from: an http(s) Helm repository (Istio's is the default; "
-        "`oci://ghcr.io/istio/release/charts` serves the same charts), an `oci://` registry path, or a local "
-        "directory holding `base/`, `istiod/`, `gateway/` (and `cni/`, `ztunnel/` for ambient). The retired "
-        "`istio-release.storage.googleapis.com` and `gcr.io/istio-release` are refused.",
-    )
-    image_hub: ImageHub = Field(
-        default=ISTIO_IMAGE_HUB,
-        description="Registry path of every Istio image the stack runs: istiod, sidecars and their init "
-        "containers, the ingress gateway, waypoints, istio-cni and ztunnel (`<hub>/pilot:<version>`, ...). Point "
-        "it at a pull-through cache or private mirror of `docker.io/istio`. The retired `registry.istio.io/release` "
-        "and `gcr.io/istio-release` are refused.",
-    )
-    namespace: DnsLabel = Field(
-        default="istio-system", description="Control-plane namespace; also the mesh root namespace."
-    )
+    provider: str = Field(description=PROVIDER_DESCRIPTION)
     trust_domain: DnsSubdomain = Field(
         default="cluster.local",
         description="The mesh's trust domain: the first part of every workload's SPIFFE identity.",
@@ -506,78 +287,32 @@ class MeshSettings(Settings):
     mtls_mode: MtlsMode = Field(
         default="STRICT",
         description="Mesh-wide mutual TLS: `STRICT` (only mTLS), `PERMISSIVE` (plain text accepted too, while "
-        "migrating) or `DISABLE` (Istio sidecars only). Prod requires `STRICT`.",
+        "migrating) or `DISABLE` (plain text only; the meshes that always encrypt refuse it). Prod requires `STRICT`.",
     )
     access_logging: bool = Field(default=False, description="Proxy access logs to the proxies' stdout.")
     protect_crds: bool = Field(
         default=False,
-        description="Protect the base chart and keep Istio's CRDs when the stack is destroyed; prod requires `true`.",
+        description="Protect the mesh's CRD chart and keep its CRDs when the stack is destroyed; prod requires `true`.",
     )
     injected_namespaces: tuple[DnsLabel, ...] = Field(
         default=(), description="Extra namespaces the platform enrols in the mesh (labelled or annotated for it)."
     )
-    revisions: tuple[RevisionSettings, ...] = Field(
-        default=(),
-        description="Control-plane revisions, each its own istiod, in rollout order (oldest first). Empty: one "
-        "istiod without a revision, and namespaces labelled `istio-injection=enabled`.",
-    )
-    revision_tags: dict[DnsLabel, DnsLabel] = Field(
-        default_factory=dict, description="Revision tags (aliases such as `stable`, `canary`): tag → revision name."
-    )
-    default_revision: DnsLabel | None = Field(
-        default=None,
-        description="Revision that validates Istio resources cluster-wide (the base chart's `defaultRevision`); "
-        "defaults to the first revision.",
-    )
-    injection_revision: DnsLabel | None = Field(
-        default=None,
-        description="Tag (or revision) that enrolled namespaces name in their `istio.io/rev` label; required "
-        "with revisions.",
-    )
-    namespace_revisions: dict[DnsLabel, DnsLabel] = Field(
-        default_factory=dict,
-        description="Per-namespace overrides of `injectionRevision`: namespace → tag or revision (to canary one "
-        "namespace).",
-    )
-    allow_downgrade: bool = Field(
-        default=False,
-        description="Allow a revision listed after another to run an older version (a deliberate rollback).",
-    )
-    istiod: IstiodSettings = Field(default_factory=IstiodSettings, description="The istiod control plane.")
-    gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="The ingress gateway.")
-    proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
 
-    @property
-    def revisioned(self) -> bool:
-        return bool(self.revisions)
-
-    def resolve_revision(self, reference: str) -> RevisionSettings | None:
-        """The revision a tag or revision name refers to, if declared."""
-        name = self.revision_tags.get(reference, reference)
-        return next((revision for revision in self.revisions if revision.name == name), None)
-
-    def tags_of(self, revision: RevisionSettings) -> list[str]:
-        return sorted(tag for tag, target in self.revision_tags.items() if target == revision.name)
-
-    @property
-    def effective_default_revision(self) -> RevisionSettings | None:
-        if not self.revisions:
-            return None
-        return self.resolve_revision(self.default_revision) if self.default_revision else self.revisions[0]
-
-    def namespace_revision(self, namespace: str) -> str | None:
-        """The tag or revision a namespace's `istio.io/rev` label names; None without revisions."""
-        return self.namespace_revisions.get(namespace, self.injection_revision)
-
-    @property
-    def gateway_revision(self) -> str | None:
-        """The tag or revision the gateway's pods are injected by."""
-        return self.gateway.revision or self.injection_revision
+    ingress_gateway: ClassVar[bool] = False
+    """Whether the program installs an ingress gateway with this mesh (for `apps[].ingress`)."""
+    kiali_observes: ClassVar[bool] = False
+    """Whether Kiali understands this mesh."""
+    dashboard: ClassVar[str]
+    """The console that shows this mesh, for messages."""
 
     @property
     def implementation(self) -> str:
-        """The provider, and for Istio its data plane: `istio-sidecar`, `istio-ambient`, `linkerd`, `consul`."""
-        return f"istio-{self.dataplane}" if self.provider == "istio" else self.provider
+        """The provider, and a mesh's variant where it has several (`istio-ambient`)."""
+        return self.provider
+
+    @abstractmethod
+    def owned_namespaces(self) -> dict[str, str]:
+        """The namespaces the mesh installs itself into, each with the key that names it."""
 
 
 class IngressSettings(Settings):
@@ -595,7 +330,7 @@ class TrafficClientSettings(Settings):
     path: PathPrefix = Field(default="/get", description="Path the client requests.")
     requests_per_minute: int = Field(default=60, ge=1, le=6000, description="How often the client calls.")
     resources: ResourceSettings = Field(
-        default_factory=_resources("5m", "16Mi", "50m", "32Mi"), description="Client container resources."
+        default_factory=default_resources("5m", "16Mi", "50m", "32Mi"), description="Client container resources."
     )
 
 
@@ -621,7 +356,7 @@ class AppSettings(Settings):
         default=True, description="Mount the root filesystem read-only (turn off only for images that write to it)."
     )
     resources: ResourceSettings = Field(
-        default_factory=_resources("10m", "32Mi", "200m", "64Mi"), description="App container resources."
+        default_factory=default_resources("10m", "32Mi", "200m", "64Mi"), description="App container resources."
     )
     ingress: IngressSettings | None = Field(
         default=None, description="Route from the Istio ingress gateway; none by default."
@@ -686,7 +421,7 @@ class PrometheusSettings(AddonSettings):
         default=None, description="Keep samples on a volume; in memory (an emptyDir) if unset. prod requires it."
     )
     resources: ResourceSettings = Field(
-        default_factory=_resources("50m", "256Mi", None, "1Gi"), description="Prometheus server resources."
+        default_factory=default_resources("50m", "256Mi", None, "1Gi"), description="Prometheus server resources."
     )
 
 
@@ -736,7 +471,7 @@ class GrafanaSettings(AddonSettings):
         default_factory=GrafanaDashboardSettings, description="The mesh's dashboards, and where Grafana gets them."
     )
     resources: ResourceSettings = Field(
-        default_factory=_resources("10m", "64Mi", None, "256Mi"), description="Grafana resources."
+        default_factory=default_resources("10m", "64Mi", None, "256Mi"), description="Grafana resources."
     )
 
 
@@ -756,7 +491,7 @@ class KialiSettings(AddonSettings):
     )
     openid: OpenIdSettings | None = Field(default=None, description="OpenID Connect settings for `openid`.")
     resources: ResourceSettings = Field(
-        default_factory=_resources("10m", "64Mi", None, "1Gi"), description="Kiali resources."
+        default_factory=default_resources("10m", "64Mi", None, "1Gi"), description="Kiali resources."
     )
 
 
@@ -773,7 +508,7 @@ class JaegerSettings(AddonSettings):
     retention: Duration = Field(default="72h", description="With `badger` storage: how long traces are kept.")
     persistence: PersistenceSettings | None = Field(default=None, description="The volume for `badger` storage.")
     resources: ResourceSettings = Field(
-        default_factory=_resources("10m", "128Mi", None, "1Gi"), description="Jaeger resources."
+        default_factory=default_resources("10m", "128Mi", None, "1Gi"), description="Jaeger resources."
     )
 
 
@@ -798,27 +533,3 @@ class ClusterSettings(Settings):
         description="The cluster is a bare API server without nodes (the end-to-end tests): nothing waits for "
         "pods to become ready. Never set it for a real cluster.",
     )
-
-
-class StackSettings(Settings):
-    environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The target cluster.")
-    helm: HelmSettings = Field(default_factory=HelmSettings, description="How every chart is installed.")
-    mesh: MeshSettings = Field(default_factory=MeshSettings, description="The Istio mesh.")
-    apps: tuple[AppSettings, ...] = Field(default=(), description="Workloads deployed into the mesh.")
-    observability: ObservabilitySettings = Field(
-        default_factory=ObservabilitySettings, description="Metrics, dashboards, tracing and the mesh console."
-    )
-    authorization: AuthorizationSettings = Field(
-        default_factory=AuthorizationSettings, description="Authorization defaults for enrolled namespaces."
-    )
-
-    @property
-    def enrolled_namespaces(self) -> tuple[str, ...]:
-        """Every namespace enrolled in the mesh, each once, in declaration order."""
-        return tuple(dict.fromkeys([*self.mesh.injected_namespaces, *(app.namespace for app in self.apps)]))
-
-    @property
-    def layer7_namespaces(self) -> frozenset[str]:
-        """Namespaces holding an app with L7 authorization rules."""
-        return frozenset(app.namespace for app in self.apps if app.allowed_methods)

@@ -15,9 +15,11 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from settings.loader import NAMESPACE
-from settings.models import StackSettings, nested_model
+from settings.models import nested_model, union_members
+from settings.problems import NAMESPACE
+from settings.stack import StackSettings
 
+_CHOICE = " \\| "
 _TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", type(None): "null"}
 _CONSTRAINED_STRING_NAMES = {
     "_exact_version": "version X.Y.Z",
@@ -46,7 +48,7 @@ def _type_name(annotation: object) -> str:
         base, *metadata = typing.get_args(annotation)
         return _constrained_name(metadata) or _type_name(base)
     if origin is typing.Literal:
-        return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
+        return _CHOICE.join(f"`{value}`" for value in typing.get_args(annotation))
     if origin in (typing.Union, types.UnionType):
         return " or ".join(_type_name(argument) for argument in typing.get_args(annotation))
     if origin is tuple:
@@ -77,10 +79,27 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
         key = f"{prefix}{field.alias or name}"
         annotation = field.annotation
         type_name = _constrained_name(field.metadata) or _type_name(annotation)
+        members = union_members(annotation)
+        if members:
+            yield key, "object", _default(field), field.description or ""
+            yield from _union_rows(list(members.values()), f"{key}.")
+            continue
         yield key, type_name, _default(field), field.description or ""
         model = nested_model(annotation)
         if model:
             yield from _rows(model, f"{key}[]." if typing.get_origin(annotation) is tuple else f"{key}.")
+
+
+def _union_rows(models: list[type[BaseModel]], prefix: str) -> Iterator[tuple[str, str, str, str]]:
+    """The keys of every member of a tagged union, each once; the tag key lists every member's value."""
+    rows: dict[str, tuple[str, str, str, str]] = {}
+    for model in models:
+        for row in _rows(model, prefix):
+            key, type_name, default, description = rows.get(row[0], row)
+            choices = type_name.split(_CHOICE)
+            choices += [choice for choice in row[1].split(_CHOICE) if choice not in choices]
+            rows[key] = (key, _CHOICE.join(choices), default, description)
+    yield from rows.values()
 
 
 def reference_table() -> str:

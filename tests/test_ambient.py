@@ -8,7 +8,7 @@ import yaml
 from stack_harness import run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
-from settings import ConfigError
+from settings.loader import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -159,14 +159,14 @@ def test_revisions_are_refused_because_ambient_upgrades_in_place():
         stack_config(
             "dev-ambient",
             {
-                "servicemesh:mesh.revisions": [{"name": "1-30-3", "version": "1.30.3"}],
-                "servicemesh:mesh.injectionRevision": "1-30-3",
+                "servicemesh:mesh.istio.revisions": [{"name": "1-30-3", "version": "1.30.3"}],
+                "servicemesh:mesh.istio.injectionRevision": "1-30-3",
             },
         )
     )
 
     assert isinstance(run.error, ConfigError)
-    assert "servicemesh:mesh.revisions" in str(run.error)
+    assert "servicemesh:mesh.istio.revisions" in str(run.error)
     assert "ztunnel and istio-cni" in str(run.error)
 
 

@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from stack_harness import DELETE, run_program, stack_config
 
-from settings import ConfigError, load_settings
+from settings.loader import ConfigError, load_settings
 
 APP = {"name": "httpbin", "namespace": "sample"}
 
@@ -20,13 +20,21 @@ BAD_INPUTS = [
         {"servicemesh:mesh.gatway": {}},
         "servicemesh:mesh.gatway",
         "{}",
-        "did you mean 'gateway'?",
+        "did you mean 'istio.gateway'?",
+    ),
+    (
+        "flat-istio-key-of-an-old-stack-file",
+        "dev",
+        {"servicemesh:mesh.imageHub": "mirror.example.com/istio"},
+        "servicemesh:mesh.imageHub",
+        '"mirror.example.com/istio"',
+        "did you mean 'istio.imageHub'?",
     ),
     (
         "unknown-deep-key",
         "dev",
-        {"servicemesh:mesh.istiod.replica": 2},
-        "servicemesh:mesh.istiod.replica",
+        {"servicemesh:mesh.istio.istiod.replica": 2},
+        "servicemesh:mesh.istio.istiod.replica",
         "2",
         "did you mean 'replicas'?",
     ),
@@ -36,13 +44,13 @@ BAD_INPUTS = [
         {"servicemesh:mesh.colour": "blue"},
         "servicemesh:mesh.colour",
         '"blue"',
-        "allowed keys here: provider, dataplane, ambient, linkerd, consul, version",
+        "allowed keys here: provider, trustDomain, mtlsMode, accessLogging, protectCrds, injectedNamespaces, istio",
     ),
     (
         "replicas-as-string",
         "dev",
-        {"servicemesh:mesh.istiod.replicas": "2"},
-        "servicemesh:mesh.istiod.replicas",
+        {"servicemesh:mesh.istio.istiod.replicas": "2"},
+        "servicemesh:mesh.istio.istiod.replicas",
         '"2"',
         "must be an integer",
     ),
@@ -57,8 +65,8 @@ BAD_INPUTS = [
     (
         "object-as-string",
         "dev",
-        {"servicemesh:mesh.istiod": "large"},
-        "servicemesh:mesh.istiod",
+        {"servicemesh:mesh.istio.istiod": "large"},
+        "servicemesh:mesh.istio.istiod",
         '"large"',
         "must be an object",
     ),
@@ -73,24 +81,24 @@ BAD_INPUTS = [
     (
         "version-range",
         "dev",
-        {"servicemesh:mesh.version": "^1.30"},
-        "servicemesh:mesh.version",
+        {"servicemesh:mesh.istio.version": "^1.30"},
+        "servicemesh:mesh.istio.version",
         '"^1.30"',
         "exact version X.Y.Z",
     ),
     (
         "version-with-v-prefix",
         "dev",
-        {"servicemesh:mesh.version": "v1.30.3"},
-        "servicemesh:mesh.version",
+        {"servicemesh:mesh.istio.version": "v1.30.3"},
+        "servicemesh:mesh.istio.version",
         '"v1.30.3"',
         "exact version X.Y.Z",
     ),
     (
         "version-without-patch",
         "prod",
-        {"servicemesh:mesh.version": "1.30"},
-        "servicemesh:mesh.version",
+        {"servicemesh:mesh.istio.version": "1.30"},
+        "servicemesh:mesh.istio.version",
         '"1.30"',
         "exact version X.Y.Z",
     ),
@@ -114,24 +122,24 @@ BAD_INPUTS = [
     (
         "unknown-service-type",
         "dev",
-        {"servicemesh:mesh.gateway.serviceType": "Loadbalancer"},
-        "servicemesh:mesh.gateway.serviceType",
+        {"servicemesh:mesh.istio.gateway.serviceType": "Loadbalancer"},
+        "servicemesh:mesh.istio.gateway.serviceType",
         '"Loadbalancer"',
         "'ClusterIP', 'NodePort' or 'LoadBalancer'",
     ),
     (
         "namespace-not-dns-label",
         "dev",
-        {"servicemesh:mesh.namespace": "Istio_System"},
-        "servicemesh:mesh.namespace",
+        {"servicemesh:mesh.istio.namespace": "Istio_System"},
+        "servicemesh:mesh.istio.namespace",
         '"Istio_System"',
         "DNS-1123 label",
     ),
     (
         "namespace-too-long",
         "dev",
-        {"servicemesh:mesh.gateway.namespace": "a" * 64},
-        "servicemesh:mesh.gateway.namespace",
+        {"servicemesh:mesh.istio.gateway.namespace": "a" * 64},
+        "servicemesh:mesh.istio.gateway.namespace",
         f'"{"a" * 64}"',
         "at most 63 characters",
     ),
@@ -154,64 +162,73 @@ BAD_INPUTS = [
     (
         "replicas-zero",
         "dev",
-        {"servicemesh:mesh.istiod.replicas": 0},
-        "servicemesh:mesh.istiod.replicas",
+        {"servicemesh:mesh.istio.istiod.replicas": 0},
+        "servicemesh:mesh.istio.istiod.replicas",
         "0",
         "must be an integer >= 1",
     ),
     (
         "autoscaling-min-zero",
         "prod",
-        {"servicemesh:mesh.gateway.autoscaling.minReplicas": 0},
-        "servicemesh:mesh.gateway.autoscaling.minReplicas",
+        {"servicemesh:mesh.istio.gateway.autoscaling.minReplicas": 0},
+        "servicemesh:mesh.istio.gateway.autoscaling.minReplicas",
         "0",
         "must be an integer >= 1",
     ),
     (
         "autoscaling-min-above-max",
         "prod",
-        {"servicemesh:mesh.istiod.autoscaling.minReplicas": 6},
-        "servicemesh:mesh.istiod.autoscaling",
+        {"servicemesh:mesh.istio.istiod.autoscaling.minReplicas": 6},
+        "servicemesh:mesh.istio.istiod.autoscaling",
         "minReplicas",
         "must not exceed maxReplicas (5)",
     ),
     (
         "cpu-not-a-quantity",
         "dev",
-        {"servicemesh:mesh.istiod.resources.requests.cpu": "half"},
-        "servicemesh:mesh.istiod.resources.requests.cpu",
+        {"servicemesh:mesh.istio.istiod.resources.requests.cpu": "half"},
+        "servicemesh:mesh.istio.istiod.resources.requests.cpu",
         '"half"',
         "Kubernetes quantity",
     ),
     (
         "memory-with-decimal-unit",
         "dev",
-        {"servicemesh:mesh.proxy.resources.requests.memory": "1GB"},
-        "servicemesh:mesh.proxy.resources.requests.memory",
+        {"servicemesh:mesh.istio.proxy.resources.requests.memory": "1GB"},
+        "servicemesh:mesh.istio.proxy.resources.requests.memory",
         '"1GB"',
         "Kubernetes quantity",
     ),
     (
         "negative-limit",
         "dev",
-        {"servicemesh:mesh.gateway.resources.limits.cpu": "-1"},
-        "servicemesh:mesh.gateway.resources.limits.cpu",
+        {"servicemesh:mesh.istio.gateway.resources.limits.cpu": "-1"},
+        "servicemesh:mesh.istio.gateway.resources.limits.cpu",
         '"-1"',
         "Kubernetes quantity",
     ),
     (
         "request-above-limit",
         "dev",
-        {"servicemesh:mesh.gateway.resources.requests.memory": "2Gi"},
-        "servicemesh:mesh.gateway.resources.requests.memory",
+        {"servicemesh:mesh.istio.gateway.resources.requests.memory": "2Gi"},
+        "servicemesh:mesh.istio.gateway.resources.requests.memory",
         '"2Gi"',
         "request exceeds its limit 1024Mi",
     ),
     (
+        # Every `resources` in the settings is checked, wherever it sits: the waypoint's too.
+        "request-above-limit-of-a-waypoint",
+        "dev-ambient",
+        {"servicemesh:mesh.istio.ambient.waypoint.resources.requests.cpu": "3"},
+        "servicemesh:mesh.istio.ambient.waypoint.resources.requests.cpu",
+        '"3"',
+        "request exceeds its limit 2000m",
+    ),
+    (
         "requests-without-memory",
         "dev",
-        {"servicemesh:mesh.istiod.resources.requests.memory": DELETE},
-        "servicemesh:mesh.istiod.resources.requests.memory",
+        {"servicemesh:mesh.istio.istiod.resources.requests.memory": DELETE},
+        "servicemesh:mesh.istio.istiod.resources.requests.memory",
         None,
         "is required",
     ),
@@ -234,16 +251,16 @@ BAD_INPUTS = [
     (
         "budget-over-one-pod",
         "dev",
-        {"servicemesh:mesh.gateway.podDisruptionBudget": True},
-        "servicemesh:mesh.gateway.podDisruptionBudget",
+        {"servicemesh:mesh.istio.gateway.podDisruptionBudget": True},
+        "servicemesh:mesh.istio.gateway.podDisruptionBudget",
         "true",
         "needs at least 2 replicas",
     ),
     (
         "empty-chart-repository",
         "dev",
-        {"servicemesh:mesh.chartRepository": " "},
-        "servicemesh:mesh.chartRepository",
+        {"servicemesh:mesh.istio.chartRepository": " "},
+        "servicemesh:mesh.istio.chartRepository",
         '" "',
         "oci:// registry path or a local directory",
     ),
@@ -410,18 +427,18 @@ def test_every_problem_is_reported_at_once():
     config = stack_config(
         "dev",
         {
-            "servicemesh:mesh.version": "latest",
-            "servicemesh:mesh.istiod.replicas": 0,
-            "servicemesh:mesh.gateway.serviceType": "Ingress",
+            "servicemesh:mesh.istio.version": "latest",
+            "servicemesh:mesh.istio.istiod.replicas": 0,
+            "servicemesh:mesh.istio.gateway.serviceType": "Ingress",
         },
     )
 
     run = run_program(config, stack="dev")
 
     assert {problem.key for problem in run.error.problems} == {
-        "servicemesh:mesh.version",
-        "servicemesh:mesh.istiod.replicas",
-        "servicemesh:mesh.gateway.serviceType",
+        "servicemesh:mesh.istio.version",
+        "servicemesh:mesh.istio.istiod.replicas",
+        "servicemesh:mesh.istio.gateway.serviceType",
     }
     assert "3 problems" in str(run.error)
 
@@ -445,17 +462,21 @@ def test_config_of_other_namespaces_is_left_to_its_owners():
 def test_a_stack_file_with_only_the_environment_gets_the_documented_defaults():
     settings = load_settings({"servicemesh:environment": "staging"})
 
-    assert settings.mesh.version == "1.30.3"
+    assert settings.mesh.provider == "istio"
+    assert settings.mesh.istio.version == "1.30.3"
     assert settings.mesh.mtls_mode == "STRICT"
-    assert settings.mesh.gateway.service_type == "ClusterIP"
-    assert settings.mesh.istiod.resources.requests.cpu == "500m"
+    assert settings.mesh.istio.gateway.service_type == "ClusterIP"
+    assert settings.mesh.istio.istiod.resources.requests.cpu == "500m"
 
 
 def test_unknown_keys_and_bad_values_are_reported_together():
-    run = run_program(stack_config("dev", {"servicemesh:mseh": {}, "servicemesh:mesh.version": "1.30"}), stack="dev")
+    run = run_program(
+        stack_config("dev", {"servicemesh:mseh": {}, "servicemesh:mesh.istio.version": "1.30"}), stack="dev"
+    )
 
     assert [str(problem) for problem in run.error.problems] == [
         "servicemesh:mseh = {}: unknown key; did you mean 'mesh'? allowed keys here: environment, cluster, helm, "
         "mesh, apps, observability, authorization",
-        "servicemesh:mesh.version = \"1.30\": must be an exact version X.Y.Z (no range, no 'v' prefix), e.g. 1.30.3",
+        "servicemesh:mesh.istio.version = \"1.30\": must be an exact version X.Y.Z (no range, no 'v' prefix), "
+        "e.g. 1.30.3",
     ]

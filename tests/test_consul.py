@@ -17,7 +17,7 @@ from test_chart_reference import unknown_keys
 
 from mesh.charts import HELM_INSTALL_TYPES
 from review.stacks import engine_config, read_stack_file, stack_file
-from settings import ConfigError
+from settings.loader import ConfigError
 from settings.quantities import Requests, parse_quantity
 
 CONSUL_STACKS = ("dev-consul", "prod-consul")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from stack_harness import run_stack, stack_names, stack_run
 
-from settings import ConfigError, load_settings
+from settings.loader import ConfigError, load_settings
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 RELEASE = "kubernetes:helm.sh/v3:Release"

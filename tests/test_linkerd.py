@@ -13,7 +13,7 @@ from reference_data import HELM_CHARTS, MISSING_REASON
 from stack_harness import run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
-from settings import ConfigError
+from settings.loader import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -390,19 +390,19 @@ def test_the_footprint_counts_the_controllers_viz_and_a_proxy_per_pod(dev_linker
     ("override", "key", "message"),
     [
         (
-            {"servicemesh:mesh.revisions": [{"name": "a", "version": "1.30.3"}]},
-            "servicemesh:mesh.revisions",
-            "applies to istio-sidecar and istio-ambient only",
+            {"servicemesh:mesh.istio.revisions": [{"name": "a", "version": "1.30.3"}]},
+            "servicemesh:mesh.istio",
+            "applies to mesh.provider istio only; this stack's mesh.provider is linkerd: remove the key",
         ),
         (
             {"servicemesh:observability.kiali.enabled": True},
             "servicemesh:observability.kiali.enabled",
-            "Kiali observes Istio only",
+            "Kiali cannot observe mesh.provider linkerd",
         ),
         (
             {"servicemesh:apps": [{"name": "web", "namespace": "sample", "ingress": {"host": "web.example.com"}}]},
             "servicemesh:apps[0].ingress",
-            "needs Istio's ingress gateway",
+            "needs an ingress gateway; this program installs none with mesh.provider linkerd",
         ),
         (
             {"servicemesh:mesh.linkerd.certificates.issuerValidityHours": 9000},

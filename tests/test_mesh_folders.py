@@ -13,8 +13,13 @@ from mesh.implementations import IMPLEMENTATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "mesh" / "implementations.py"
+# Besides the shared code of the mesh, apps and review folders: the settings a new mesh needs no edit
+# in, reading config, the root model and the rules every mesh shares (a mesh's own model and rules
+# are in its folder, reached through the registry).
+SETTINGS_MESH_FREE = [ROOT / "settings" / name for name in ("loader.py", "problems.py", "rules.py", "stack.py")]
 MESH_FREE = sorted(
-    path for folder in ("mesh", "apps", "review") for path in (ROOT / folder).glob("*.py") if path != REGISTRY
+    [path for folder in ("mesh", "apps", "review") for path in (ROOT / folder).glob("*.py") if path != REGISTRY]
+    + SETTINGS_MESH_FREE
 )
 
 

@@ -11,7 +11,7 @@ from stack_harness import run_program, stack_config
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.implementations import IMPLEMENTATIONS
 from review.program import SECRET
-from settings import ConfigError
+from settings.loader import ConfigError
 
 IMPLEMENTATION_OF_STACK = {
     "dev": "istio-sidecar",
@@ -91,16 +91,21 @@ def test_the_footprint_output_has_the_same_parts_for_every_mesh(every_stack):
     assert set(every_stack.outputs["footprint"]) == {"controlPlane", "nodeAgents", "gateway", "addons", "apps", "total"}
 
 
-@pytest.mark.parametrize("stack", ["dev-linkerd", "dev-consul"])
-def test_istio_only_keys_are_refused_for_other_meshes(stack):
+@pytest.mark.parametrize(("stack", "provider"), [("dev-linkerd", "linkerd"), ("dev-consul", "consul")])
+def test_istio_only_keys_are_refused_for_other_meshes(stack, provider):
     run = run_program(
-        stack_config(stack, {"servicemesh:mesh.istiod": {"replicas": 2}, "servicemesh:mesh.dataplane": "ambient"})
+        stack_config(
+            stack, {"servicemesh:mesh.istio.istiod": {"replicas": 2}, "servicemesh:mesh.istio.dataplane": "ambient"}
+        )
     )
 
     assert isinstance(run.error, ConfigError)
     assert run.resources == []
-    keys = {problem.key for problem in run.error.problems}
-    assert {"servicemesh:mesh.istiod", "servicemesh:mesh.dataplane"} <= keys
+    (problem,) = run.error.problems
+    assert str(problem) == (
+        'servicemesh:mesh.istio = {"istiod": {"replicas": 2}, "dataplane": "ambient"}: applies to mesh.provider '
+        f"istio only; this stack's mesh.provider is {provider}: remove the key"
+    )
 
 
 def test_a_section_for_another_mesh_is_refused():
@@ -109,14 +114,8 @@ def test_a_section_for_another_mesh_is_refused():
     assert isinstance(run.error, ConfigError)
     (problem,) = run.error.problems
     assert str(problem) == (
-        'servicemesh:mesh.linkerd = {"version": "2026.8.3", "chartRepository": "https://helm.linkerd.io/edge", '
-        '"namespace": "linkerd", "vizNamespace": "linkerd-viz", "certificates": {"trustAnchorValidityHours": 87600, '
-        '"issuerValidityHours": 8760, "webhookValidityHours": 8760}, "controllers": {"replicas": 1, '
-        '"podDisruptionBudget": false, "resources": '
-        '{"requests": {"cpu": "100m", "memory": "50Mi"}, "limits": {"memory": "250Mi"}}}, "proxy": {"resources": '
-        '{"requests": {"cpu": "100m", "memory": "20Mi"}, "limits": {"cpu": "1000m", "memory": "250Mi"}}}, "viz": '
-        '{"resources": {"requests": {"cpu": "100m", "memory": "50Mi"}, "limits": {"memory": "250Mi"}}}}: applies to '
-        "linkerd only; this stack's mesh is istio-sidecar (mesh.provider, mesh.dataplane): remove the key"
+        'servicemesh:mesh.linkerd = {"namespace": "linkerd"}: applies to mesh.provider linkerd only; this stack\'s '
+        "mesh.provider is istio: remove the key"
     )
 
 

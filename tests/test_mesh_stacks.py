@@ -8,8 +8,8 @@ from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, ignore_webhook_ca_bundle_changes, keep_crds_on_delete
 from mesh.istio.manifests import is_injected
-from settings import ConfigError
 from settings.artifacts import ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_OCI_CHART_REPOSITORY, ISTIO_VERSION
+from settings.loader import ConfigError
 from settings.quantities import parse_quantity
 
 CHART = "kubernetes:helm.sh/v4:Chart"
@@ -39,14 +39,14 @@ def test_base_istiod_and_gateway_are_installed_at_one_pinned_version(any_stack):
 
 
 UNREVISIONED = {
-    "servicemesh:mesh.revisions": DELETE,
-    "servicemesh:mesh.revisionTags": DELETE,
-    "servicemesh:mesh.injectionRevision": DELETE,
+    "servicemesh:mesh.istio.revisions": DELETE,
+    "servicemesh:mesh.istio.revisionTags": DELETE,
+    "servicemesh:mesh.istio.injectionRevision": DELETE,
 }
 
 
 def test_without_revisions_the_version_is_set_once_for_all_three_charts():
-    run = run_stack("dev", {**UNREVISIONED, "servicemesh:mesh.version": "1.30.4"})
+    run = run_stack("dev", {**UNREVISIONED, "servicemesh:mesh.istio.version": "1.30.4"})
 
     assert {chart.inputs["version"] for chart in charts(run).values()} == {"1.30.4"}
     assert run.outputs["istioVersion"] == "1.30.4"
@@ -64,7 +64,7 @@ def test_charts_go_to_the_control_plane_and_gateway_namespaces(any_stack):
 
 
 def test_a_gateway_in_the_control_plane_namespace_shares_it():
-    run = run_stack("dev", {"servicemesh:mesh.gateway.namespace": "istio-system"})
+    run = run_stack("dev", {"servicemesh:mesh.istio.gateway.namespace": "istio-system"})
 
     namespaces = [resource.inputs["metadata"]["name"] for resource in run.of_type(NAMESPACE)]
     assert namespaces.count("istio-system") == 1
@@ -282,7 +282,7 @@ def test_outputs_say_what_runs_and_how_to_reach_the_gateway(stack, hint):
 
 
 def test_a_cluster_ip_gateway_is_reached_by_port_forward():
-    run = run_stack("dev", {"servicemesh:mesh.gateway.serviceType": "ClusterIP"})
+    run = run_stack("dev", {"servicemesh:mesh.istio.gateway.serviceType": "ClusterIP"})
 
     assert run.outputs["ingressGateway"]["access"].startswith("kubectl port-forward -n istio-ingress")
 
@@ -318,7 +318,7 @@ def test_istio_publishes_its_charts_at_blob_istio_io_and_as_oci_on_ghcr():
     ],
 )
 def test_both_forms_of_istios_chart_source_give_helm_the_chart_and_version(repository, chart, repository_opts):
-    run = run_stack("prod", {"servicemesh:mesh.chartRepository": repository})
+    run = run_stack("prod", {"servicemesh:mesh.istio.chartRepository": repository})
     istiod = run.named("istio-istiod-1-30-3").inputs
 
     assert istiod["chart"] == chart
@@ -337,10 +337,10 @@ RETIRED_CHART_SOURCES = [
 @pytest.mark.parametrize("repository", RETIRED_CHART_SOURCES)
 def test_a_retired_istio_chart_source_is_refused_with_its_replacement(repository):
     with pytest.raises(ConfigError) as refused:
-        run_stack("prod", {"servicemesh:mesh.chartRepository": repository})
+        run_stack("prod", {"servicemesh:mesh.istio.chartRepository": repository})
 
     (problem,) = refused.value.problems
-    assert problem.key == "servicemesh:mesh.chartRepository"
+    assert problem.key == "servicemesh:mesh.istio.chartRepository"
     assert problem.value == repository
     assert "retired in December 2026" in problem.message
     assert ISTIO_CHART_REPOSITORY in problem.message or ISTIO_OCI_CHART_REPOSITORY in problem.message
@@ -380,7 +380,7 @@ def test_every_istio_image_comes_from_docker_hub_by_default(any_stack):
 
 
 def test_the_ambient_node_agents_pull_from_the_same_hub():
-    run = run_stack("dev-ambient", {"servicemesh:mesh.imageHub": "mirror.internal:5000/istio"})
+    run = run_stack("dev-ambient", {"servicemesh:mesh.istio.imageHub": "mirror.internal:5000/istio"})
 
     assert istio_hubs(run) == dict.fromkeys(["cni", "istiod", "ztunnel"], "mirror.internal:5000/istio")
 
@@ -400,21 +400,21 @@ def test_the_ambient_node_agents_pull_from_the_same_hub():
 )
 def test_an_image_hub_that_cannot_serve_istios_images_is_refused(hub, complaint):
     with pytest.raises(ConfigError) as refused:
-        run_stack("dev", {"servicemesh:mesh.imageHub": hub})
+        run_stack("dev", {"servicemesh:mesh.istio.imageHub": hub})
 
     (problem,) = refused.value.problems
-    assert problem.key == "servicemesh:mesh.imageHub"
+    assert problem.key == "servicemesh:mesh.istio.imageHub"
     assert problem.value == hub
     assert complaint in problem.message
 
 
 def test_the_image_hub_is_istios_alone():
-    with pytest.raises(ConfigError, match=r"mesh\.imageHub.*applies to istio-sidecar and istio-ambient only"):
-        run_stack("dev-linkerd", {"servicemesh:mesh.imageHub": "docker.io/istio"})
+    with pytest.raises(ConfigError, match=r"mesh\.istio = .*imageHub.*applies to mesh.provider istio only"):
+        run_stack("dev-linkerd", {"servicemesh:mesh.istio.imageHub": "docker.io/istio"})
 
 
 def test_a_mirror_from_stack_config_is_used_for_every_chart():
-    run = run_stack("prod", {"servicemesh:mesh.chartRepository": "oci://mirror.internal/istio/"})
+    run = run_stack("prod", {"servicemesh:mesh.istio.chartRepository": "oci://mirror.internal/istio/"})
 
     assert sorted(chart.inputs["chart"] for chart in charts(run).values()) == [
         "oci://mirror.internal/istio/base",

@@ -10,7 +10,7 @@ from stack_harness import run_program, run_stack, stack_config, stack_run
 
 from mesh.charts import HELM_INSTALL_TYPES
 from review.footprint import stack_footprint
-from settings import ConfigError
+from settings.loader import ConfigError
 
 CHART = "kubernetes:helm.sh/v4:Chart"
 TELEMETRY = "kubernetes:telemetry.istio.io/v1:Telemetry"

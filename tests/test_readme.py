@@ -26,5 +26,5 @@ def test_the_readme_canary_walk_upgrades_to_the_target_the_default_repository_pu
     readme = (PROJECT_ROOT / "README.md").read_text()
     walk = readme.split("## Upgrading Istio", 1)[1].split("\n## ", 1)[0]
 
-    assert f"+    version: {ISTIO_CANARY_TARGET_VERSION}" in walk
+    assert f"+      version: {ISTIO_CANARY_TARGET_VERSION}" in walk
     assert f"From 1.30.3 to {ISTIO_CANARY_TARGET_VERSION} (" in walk

@@ -159,7 +159,7 @@ def test_prod_runs_two_istiods_and_two_gateways_at_upstream_requests(prod):
 
 
 def test_every_injected_workload_in_the_stacks_gets_the_stacks_sidecar_requests(prod):
-    proxy = requests("100m", "128Mi")  # Pulumi.prod.yaml: mesh.proxy.resources.requests
+    proxy = requests("100m", "128Mi")  # Pulumi.prod.yaml: mesh.istio.proxy.resources.requests
     workloads = [
         component
         for component in stack_footprint(prod).components

@@ -115,7 +115,7 @@ def test_pods_in_an_ambient_namespace_get_no_sidecar():
 def test_dev_ambient_sizes_its_node_agents_and_waypoint_as_its_stack_file_says():
     parts = components(run_stack("dev-ambient"))
 
-    # Pulumi.dev-ambient.yaml: mesh.ambient.{ztunnel,cni,waypoint}.resources.requests.
+    # Pulumi.dev-ambient.yaml: mesh.istio.ambient.{ztunnel,cni,waypoint}.resources.requests.
     assert parts["istio-ztunnel"].total == requests("10m", "64Mi")
     assert parts["istio-cni"].total == requests("10m", "40Mi")
     assert parts["enrolled-sample-waypoint"].pods == (Pods("waypoint", 1, requests("10m", "40Mi")),)

@@ -31,7 +31,7 @@ from review.images import (
     stack_images,
 )
 from review.stacks import stack_names
-from settings import load_settings
+from settings.loader import load_settings
 
 ISTIO_STACKS = ["dev", "staging", "prod", "dev-ambient", "prod-ambient"]
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -309,7 +309,7 @@ def test_charts_dir_replaces_every_chart_source(tmp_path):
 
 def test_a_local_chart_source_is_rendered_where_the_stack_installs_it_from(tmp_path):
     chart = _chart(tmp_path / "charts", "istiod", "1.30.3")
-    run = run_stack("dev", {"servicemesh:mesh.chartRepository": str(tmp_path / "charts")})
+    run = run_stack("dev", {"servicemesh:mesh.istio.chartRepository": str(tmp_path / "charts")})
     istiod = next(install for install in chart_installs(run.resources) if install.name == "istiod")
 
     assert chart_directory(istiod, charts=None) == chart

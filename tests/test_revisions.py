@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from stack_harness import DELETE, run_program, run_stack, stack_config
 
-from settings import ConfigError
 from settings.artifacts import ISTIO_CANARY_TARGET_VERSION, ISTIO_CHART_REPOSITORY
+from settings.loader import ConfigError
 
 OLD = {"name": "1-30-3", "version": "1.30.3"}
 NEW = {"name": "1-31-0", "version": "1.31.0"}
@@ -19,25 +19,25 @@ CHART = "kubernetes:helm.sh/v4:Chart"
 
 STEPS = {
     "1-add-new-revision": {
-        "servicemesh:mesh.version": "1.31.0",
-        "servicemesh:mesh.revisions": [OLD, NEW],
-        "servicemesh:mesh.revisionTags": {"stable": "1-30-3"},
+        "servicemesh:mesh.istio.version": "1.31.0",
+        "servicemesh:mesh.istio.revisions": [OLD, NEW],
+        "servicemesh:mesh.istio.revisionTags": {"stable": "1-30-3"},
     },
     "2-canary-one-namespace": {
-        "servicemesh:mesh.version": "1.31.0",
-        "servicemesh:mesh.revisions": [OLD, NEW],
-        "servicemesh:mesh.revisionTags": {"stable": "1-30-3", "canary": "1-31-0"},
-        "servicemesh:mesh.namespaceRevisions": {"sample": "canary"},
+        "servicemesh:mesh.istio.version": "1.31.0",
+        "servicemesh:mesh.istio.revisions": [OLD, NEW],
+        "servicemesh:mesh.istio.revisionTags": {"stable": "1-30-3", "canary": "1-31-0"},
+        "servicemesh:mesh.istio.namespaceRevisions": {"sample": "canary"},
     },
     "3-move-stable": {
-        "servicemesh:mesh.version": "1.31.0",
-        "servicemesh:mesh.revisions": [OLD, NEW],
-        "servicemesh:mesh.revisionTags": {"stable": "1-31-0", "canary": "1-31-0"},
+        "servicemesh:mesh.istio.version": "1.31.0",
+        "servicemesh:mesh.istio.revisions": [OLD, NEW],
+        "servicemesh:mesh.istio.revisionTags": {"stable": "1-31-0", "canary": "1-31-0"},
     },
     "4-remove-old-revision": {
-        "servicemesh:mesh.version": "1.31.0",
-        "servicemesh:mesh.revisions": [NEW],
-        "servicemesh:mesh.revisionTags": {"stable": "1-31-0"},
+        "servicemesh:mesh.istio.version": "1.31.0",
+        "servicemesh:mesh.istio.revisions": [NEW],
+        "servicemesh:mesh.istio.revisionTags": {"stable": "1-31-0"},
     },
 }
 
@@ -135,7 +135,8 @@ def test_step_4_removes_the_old_revision_once_nothing_uses_it():
 def test_a_namespace_moved_ahead_keeps_the_old_revision_in_use():
     with pytest.raises(ConfigError, match=r"namespaceRevisions.sample = \"1-30-3\": names neither"):
         run_stack(
-            "prod", {**STEPS["4-remove-old-revision"], "servicemesh:mesh.namespaceRevisions": {"sample": "1-30-3"}}
+            "prod",
+            {**STEPS["4-remove-old-revision"], "servicemesh:mesh.istio.namespaceRevisions": {"sample": "1-30-3"}},
         )
 
 
@@ -143,9 +144,9 @@ def test_without_revisions_namespaces_use_the_injection_label_alone():
     run = run_stack(
         "dev",
         {
-            "servicemesh:mesh.revisions": DELETE,
-            "servicemesh:mesh.revisionTags": DELETE,
-            "servicemesh:mesh.injectionRevision": DELETE,
+            "servicemesh:mesh.istio.revisions": DELETE,
+            "servicemesh:mesh.istio.revisionTags": DELETE,
+            "servicemesh:mesh.istio.injectionRevision": DELETE,
         },
     )
 
@@ -158,7 +159,7 @@ def test_without_revisions_namespaces_use_the_injection_label_alone():
 
 
 def test_the_gateway_can_move_independently():
-    run = run_stack("prod", {**STEPS["2-canary-one-namespace"], "servicemesh:mesh.gateway.revision": "canary"})
+    run = run_stack("prod", {**STEPS["2-canary-one-namespace"], "servicemesh:mesh.istio.gateway.revision": "canary"})
 
     gateway = chart(run, "gateway")
     assert gateway.inputs["values"]["revision"] == "canary"
@@ -168,62 +169,62 @@ def test_the_gateway_can_move_independently():
 UNSAFE_STATES = [
     (
         "tag-on-undeclared-revision",
-        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.revisionTags": {"stable": "1-30-3"}},
-        "servicemesh:mesh.revisionTags.stable",
+        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.istio.revisionTags": {"stable": "1-30-3"}},
+        "servicemesh:mesh.istio.revisionTags.stable",
         "move the tag before removing the revision",
     ),
     (
         "removing-a-revision-a-namespace-uses",
-        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.namespaceRevisions": {"sample": "1-30-3"}},
-        "servicemesh:mesh.namespaceRevisions.sample",
+        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.istio.namespaceRevisions": {"sample": "1-30-3"}},
+        "servicemesh:mesh.istio.namespaceRevisions.sample",
         "may not use a removed revision",
     ),
     (
         "removing-a-revision-the-gateway-uses",
-        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.gateway.revision": "1-30-3"},
-        "servicemesh:mesh.gateway.revision",
+        {**STEPS["4-remove-old-revision"], "servicemesh:mesh.istio.gateway.revision": "1-30-3"},
+        "servicemesh:mesh.istio.gateway.revision",
         "may not use a removed revision",
     ),
     (
         "two-revisions-with-one-name",
-        {**STEPS["1-add-new-revision"], "servicemesh:mesh.revisions": [OLD, {**NEW, "name": "1-30-3"}]},
-        "servicemesh:mesh.revisions[1].name",
+        {**STEPS["1-add-new-revision"], "servicemesh:mesh.istio.revisions": [OLD, {**NEW, "name": "1-30-3"}]},
+        "servicemesh:mesh.istio.revisions[1].name",
         "revision names must be unique",
     ),
     (
         "downgrade-without-override",
-        {**STEPS["1-add-new-revision"], "servicemesh:mesh.revisions": [NEW, OLD]},
-        "servicemesh:mesh.revisions[1].version",
+        {**STEPS["1-add-new-revision"], "servicemesh:mesh.istio.revisions": [NEW, OLD]},
+        "servicemesh:mesh.istio.revisions[1].version",
         "a downgrade",
     ),
     (
         "revision-newer-than-the-crds",
-        {**STEPS["1-add-new-revision"], "servicemesh:mesh.version": "1.30.3"},
-        "servicemesh:mesh.revisions[1].version",
-        "raise mesh.version first",
+        {**STEPS["1-add-new-revision"], "servicemesh:mesh.istio.version": "1.30.3"},
+        "servicemesh:mesh.istio.revisions[1].version",
+        "raise mesh.istio.version first",
     ),
     (
         "default-revision-undeclared",
-        {**STEPS["1-add-new-revision"], "servicemesh:mesh.defaultRevision": "1-29-0"},
-        "servicemesh:mesh.defaultRevision",
+        {**STEPS["1-add-new-revision"], "servicemesh:mesh.istio.defaultRevision": "1-29-0"},
+        "servicemesh:mesh.istio.defaultRevision",
         "is not a declared revision",
     ),
     (
         "revisions-without-an-injection-revision",
-        {**STEPS["1-add-new-revision"], "servicemesh:mesh.injectionRevision": DELETE},
-        "servicemesh:mesh.injectionRevision",
-        "is required when mesh.revisions are declared",
+        {**STEPS["1-add-new-revision"], "servicemesh:mesh.istio.injectionRevision": DELETE},
+        "servicemesh:mesh.istio.injectionRevision",
+        "is required when mesh.istio.revisions are declared",
     ),
     (
         "tags-without-revisions",
-        {"servicemesh:mesh.revisions": DELETE, "servicemesh:mesh.injectionRevision": DELETE},
-        "servicemesh:mesh.revisionTags",
-        "needs mesh.revisions",
+        {"servicemesh:mesh.istio.revisions": DELETE, "servicemesh:mesh.istio.injectionRevision": DELETE},
+        "servicemesh:mesh.istio.revisionTags",
+        "needs mesh.istio.revisions",
     ),
     (
         "canary-of-a-namespace-outside-the-mesh",
-        {**STEPS["2-canary-one-namespace"], "servicemesh:mesh.namespaceRevisions": {"elsewhere": "canary"}},
-        "servicemesh:mesh.namespaceRevisions.elsewhere",
+        {**STEPS["2-canary-one-namespace"], "servicemesh:mesh.istio.namespaceRevisions": {"elsewhere": "canary"}},
+        "servicemesh:mesh.istio.namespaceRevisions.elsewhere",
         "is not an enrolled namespace",
     ),
 ]
@@ -245,8 +246,8 @@ def test_a_deliberate_rollback_is_allowed_with_the_override():
         "prod",
         {
             **STEPS["1-add-new-revision"],
-            "servicemesh:mesh.revisions": [NEW, OLD],
-            "servicemesh:mesh.allowDowngrade": True,
+            "servicemesh:mesh.istio.revisions": [NEW, OLD],
+            "servicemesh:mesh.istio.allowDowngrade": True,
         },
     )
 

@@ -9,6 +9,7 @@ from mesh.charts import ChartSource, install_chart
 from mesh.component import MeshArgs, ServiceMesh
 from mesh.consul.attachment import ConsulAttachment
 from mesh.consul.manifests import default_deny_intentions, mesh_entry, proxy_defaults
+from mesh.consul.settings import ConsulMeshSettings
 from mesh.consul.values import (
     BOOTSTRAP_TOKEN_SECRET,
     CONTROL_PLANE_CHART,
@@ -18,7 +19,6 @@ from mesh.consul.values import (
     consul_values,
 )
 from mesh.custom_resource import custom_resource
-from settings.models import MeshSettings
 from settings.quantities import Requests
 
 # Every pod the chart runs here (servers, connect-injector, webhook-cert-manager and its jobs) runs
@@ -94,7 +94,7 @@ class ConsulMesh(ServiceMesh):
         self.register_outputs({"version": self.version, "namespace": self.namespace, "ui": self.ui})
 
 
-def control_plane_requests(mesh: MeshSettings) -> Requests:
+def control_plane_requests(mesh: ConsulMeshSettings) -> Requests:
     """What the chart's long-running pods request: the servers, the connect-injector replicas and
     the webhook-cert-manager. (Its jobs run to completion at install and upgrade.)"""
     consul = mesh.consul

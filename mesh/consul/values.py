@@ -1,4 +1,4 @@
-"""Helm values for the `consul` chart, built from `MeshSettings`.
+"""Helm values for the `consul` chart, built from `ConsulMeshSettings`.
 
 Every key set here exists in the chart's `values.yaml` at the pinned version; a test checks them
 against the upstream reference, because Helm silently ignores a misspelled key. No key material is
@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from mesh.attachment import TelemetryBackends
-from settings import MeshSettings
+from mesh.consul.settings import ConsulMeshSettings
 from settings.models import ComputeQuantities, OptionalComputeQuantities, ResourceSettings
 
 # The one chart of Consul (the pack recognises a Consul stack by it).
@@ -43,7 +43,7 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 def consul_values(
-    mesh: MeshSettings, *, telemetry: TelemetryBackends, enrolled_namespaces: Sequence[str]
+    mesh: ConsulMeshSettings, *, telemetry: TelemetryBackends, enrolled_namespaces: Sequence[str]
 ) -> dict[str, Any]:
     """Values of the `consul` chart: TLS, ACLs and gossip encryption on (generated in the cluster),
     servers, the connect-injector for the enrolled namespaces, metrics, and the UI."""
@@ -56,7 +56,7 @@ def consul_values(
     }
 
 
-def _global_values(mesh: MeshSettings) -> dict[str, Any]:
+def _global_values(mesh: ConsulMeshSettings) -> dict[str, Any]:
     return {
         "name": RESOURCE_PREFIX,
         "datacenter": mesh.consul.datacenter,
@@ -74,7 +74,7 @@ def _global_values(mesh: MeshSettings) -> dict[str, Any]:
     }
 
 
-def _server_values(mesh: MeshSettings) -> dict[str, Any]:
+def _server_values(mesh: ConsulMeshSettings) -> dict[str, Any]:
     # The server pods' `locality-init` init container has no resources and the chart offers no key
     # for them (templates/server-statefulset.yaml at 2.0.3); installed as a Helm release, the
     # chart's objects cannot be patched by a transform either. Where Consul's namespace has a
@@ -94,7 +94,7 @@ def _server_values(mesh: MeshSettings) -> dict[str, Any]:
     return values
 
 
-def _connect_inject_values(mesh: MeshSettings, *, enrolled_namespaces: Sequence[str]) -> dict[str, Any]:
+def _connect_inject_values(mesh: ConsulMeshSettings, *, enrolled_namespaces: Sequence[str]) -> dict[str, Any]:
     inject = mesh.consul.connect_inject
     return {
         "enabled": True,

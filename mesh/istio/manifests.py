@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mesh.attachment import Workload, pod_security_labels
+from mesh.istio.settings import GatewaySettings
 from mesh.objects import is_kind
-from settings import GatewaySettings
 from settings.models import IngressSettings
 
 PEER_AUTHENTICATION_API_VERSION = "security.istio.io/v1"

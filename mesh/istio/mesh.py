@@ -21,6 +21,7 @@ from mesh.istio.manifests import (
     gateway_selector,
     mesh_wide_peer_authentication,
 )
+from mesh.istio.settings import RevisionSettings
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.values import (
     BASE_CHART,
@@ -34,7 +35,6 @@ from mesh.istio.values import (
     istiod_values,
     ztunnel_values,
 )
-from settings.models import RevisionSettings
 from settings.quantities import Requests
 
 
@@ -45,7 +45,7 @@ class IstioMesh(ServiceMesh):
 
     namespace → base (CRDs) → every istiod (ready) → gateway and the PeerAuthentication.
 
-    In ambient mode (`mesh.dataplane: ambient`) it also owns the Gateway API CRDs (for waypoints),
+    In ambient mode (`mesh.istio.dataplane: ambient`) it also owns the Gateway API CRDs (for waypoints),
     installed before istiod, and the `cni` and `ztunnel` charts, installed after istiod in that
     order; everything that needs the data plane waits for ztunnel too.
     """
@@ -53,25 +53,26 @@ class IstioMesh(ServiceMesh):
     def __init__(self, name: str, args: MeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:mesh:IstioMesh", name, None, opts)
         mesh = args.settings
-        gateway = mesh.gateway
-        ambient = mesh.dataplane == "ambient"
+        istio = mesh.istio
+        gateway = istio.gateway
+        ambient = istio.dataplane == "ambient"
 
         # cni and ztunnel need hostPath volumes, host networking and NET_ADMIN in this namespace.
         system_namespace = self._namespace(
             f"{name}-system-namespace",
-            mesh.namespace,
+            istio.namespace,
             labels=pod_security_labels(enforce="privileged") if ambient else None,
         )
         gateway_namespace = (
             system_namespace
-            if gateway.namespace == mesh.namespace
+            if gateway.namespace == istio.namespace
             else self._namespace(f"{name}-gateway-namespace", gateway.namespace)
         )
 
         def install(resource_name: str, *, version: str, **chart: Any) -> pulumi.Resource:
             return install_chart(
                 resource_name,
-                source=ChartSource(repository=mesh.chart_repository, version=version),
+                source=ChartSource(repository=istio.chart_repository, version=version),
                 helm=args.helm,
                 **chart,
             )
@@ -79,10 +80,10 @@ class IstioMesh(ServiceMesh):
         # istiod writes its CA into the webhook configurations of base and of every istiod.
         base = install(
             f"{name}-base",
-            version=mesh.version,
+            version=istio.version,
             chart=BASE_CHART,
             release_name="istio-base",
-            namespace=mesh.namespace,
+            namespace=istio.namespace,
             values=base_values(mesh),
             keep_crds=mesh.protect_crds,
             webhook_ca_bundles_patched_at_run_time=True,
@@ -95,7 +96,7 @@ class IstioMesh(ServiceMesh):
             gateway_api.append(
                 k8s.yaml.v2.ConfigFile(
                     f"{name}-gateway-api-crds",
-                    file=mesh.ambient.gateway_api_manifest,
+                    file=istio.ambient.gateway_api_manifest,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[base]),
                 )
             )
@@ -104,10 +105,10 @@ class IstioMesh(ServiceMesh):
             suffix = f"-{revision.name}" if revision else ""
             return install(
                 f"{name}-istiod{suffix}",
-                version=revision.version if revision else mesh.version,
+                version=revision.version if revision else istio.version,
                 chart=CONTROL_PLANE_CHART,
                 release_name=f"istiod{suffix}",
-                namespace=mesh.namespace,
+                namespace=istio.namespace,
                 values=istiod_values(
                     mesh, revision=revision, extension_providers=tracing_extension_providers(args.telemetry)
                 ),
@@ -115,37 +116,37 @@ class IstioMesh(ServiceMesh):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *gateway_api]),
             )
 
-        revisions: Sequence[RevisionSettings | None] = mesh.revisions or [None]
+        revisions: Sequence[RevisionSettings | None] = istio.revisions or [None]
         istiods = {revision.name if revision else None: install_istiod(revision) for revision in revisions}
         control_plane: list[pulumi.Resource] = list(istiods.values())
         if ambient:
             cni = install(
                 f"{name}-cni",
-                version=mesh.version,
+                version=istio.version,
                 chart=CNI_CHART,
                 release_name="istio-cni",
-                namespace=mesh.namespace,
+                namespace=istio.namespace,
                 values=cni_values(mesh),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=control_plane),
             )
             ztunnel = install(
                 f"{name}-ztunnel",
-                version=mesh.version,
+                version=istio.version,
                 chart=ZTUNNEL_CHART,
                 release_name="ztunnel",
-                namespace=mesh.namespace,
+                namespace=istio.namespace,
                 values=ztunnel_values(mesh),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cni]),
             )
             control_plane += [cni, ztunnel]
-        gateway_revision = mesh.resolve_revision(mesh.gateway_revision) if mesh.gateway_revision else None
+        gateway_revision = istio.resolve_revision(istio.gateway_revision) if istio.gateway_revision else None
         gateway_injector = istiods[gateway_revision.name if gateway_revision else None]
 
         # Gateway pods are created with `image: auto` and only get a real image from the
         # injector, so the gateway waits for its istiod to be ready, not merely created.
         self.gateway = install(
             f"{name}-gateway",
-            version=mesh.version,
+            version=istio.version,
             chart=GATEWAY_CHART,
             release_name=gateway.name,
             namespace=gateway.namespace,
@@ -155,7 +156,7 @@ class IstioMesh(ServiceMesh):
         # Needs the CRD from base, and istiod serving the validating webhook (failurePolicy Fail).
         self.peer_authentication = custom_resource(
             f"{name}-mesh-mtls",
-            mesh_wide_peer_authentication(root_namespace=mesh.namespace, mode=mesh.mtls_mode),
+            mesh_wide_peer_authentication(root_namespace=istio.namespace, mode=mesh.mtls_mode),
             pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
         )
 
@@ -172,33 +173,33 @@ class IstioMesh(ServiceMesh):
         self.attachment = IstioAttachment(
             implementation=mesh.implementation,
             control_plane=control_plane,
-            root_namespace=mesh.namespace,
+            root_namespace=istio.namespace,
             trust_domain=mesh.trust_domain,
-            proxy_requests=Requests() if ambient else mesh.proxy.resources.requested(),
+            proxy_requests=Requests() if ambient else istio.proxy.resources.requested(),
             injection_labels_by_namespace={
-                namespace: enrolment_labels(ambient=ambient, revision=mesh.namespace_revision(namespace))
+                namespace: enrolment_labels(ambient=ambient, revision=istio.namespace_revision(namespace))
                 for namespace in args.enrolled_namespaces
             },
-            version=mesh.version,
-            waypoint_requests=mesh.ambient.waypoint.resources.requested(),
+            version=istio.version,
+            waypoint_requests=istio.ambient.waypoint.resources.requested(),
             addon_pod_labels=NOT_IN_AMBIENT_POD_LABELS if ambient else NOT_INJECTED_POD_LABELS,
             ingress_gateway=gateway_workload,
         )
         if ambient:
             self.node_agent_requests = (
-                mesh.ambient.ztunnel.resources.requested() + mesh.ambient.cni.resources.requested()
+                istio.ambient.ztunnel.resources.requested() + istio.ambient.cni.resources.requested()
             )
-        self.control_plane_requests = mesh.istiod.resources.requested() * (mesh.istiod.min_replicas * len(istiods))
+        self.control_plane_requests = istio.istiod.resources.requested() * (istio.istiod.min_replicas * len(istiods))
         self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
-        self.version = pulumi.Output.from_input(mesh.version)
+        self.version = pulumi.Output.from_input(istio.version)
         self.namespace = system_namespace.metadata.name
         self.gateway_namespace = gateway_namespace.metadata.name
         self.gateway_service = pulumi.Output.from_input(gateway.name)
         self.gateway_access = pulumi.Output.from_input(gateway_access_hint(gateway))
         self.revisions = pulumi.Output.from_input(
             {
-                revision.name: {"version": revision.version, "tags": mesh.tags_of(revision)}
-                for revision in mesh.revisions
+                revision.name: {"version": revision.version, "tags": istio.tags_of(revision)}
+                for revision in istio.revisions
             }
         )
         self.exports = {

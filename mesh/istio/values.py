@@ -1,4 +1,4 @@
-"""Helm values for Istio's base, istiod and gateway charts, built from `MeshSettings`.
+"""Helm values for Istio's base, istiod and gateway charts, built from `IstioMeshSettings`.
 
 Every key set here exists in the chart of the pinned version (see the chart `values.yaml`
 files, and the gateway chart's `values.schema.json`); a test checks them against the upstream
@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from settings import MeshSettings
-from settings.models import RevisionSettings
+from mesh.istio.settings import IstioMeshSettings, RevisionSettings
 
 # The chart of the control plane (the pack recognises an Istio stack by it).
 CONTROL_PLANE_CHART = "istiod"
@@ -35,19 +34,19 @@ PROXY_STDOUT = "/dev/stdout"
 FAIL_CLOSED_VALIDATION = {"validationFailurePolicy": "Fail"}
 
 
-def base_values(mesh: MeshSettings) -> dict[str, Any]:
+def base_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     """Values of the `base` chart: CRDs, cluster-wide resources and the default revision."""
-    values: dict[str, Any] = {"global": {"istioNamespace": mesh.namespace}, "base": dict(FAIL_CLOSED_VALIDATION)}
-    default_revision = mesh.effective_default_revision
+    values: dict[str, Any] = {"global": {"istioNamespace": mesh.istio.namespace}, "base": dict(FAIL_CLOSED_VALIDATION)}
+    default_revision = mesh.istio.effective_default_revision
     if default_revision is not None:
         values["defaultRevision"] = default_revision.name
     return values
 
 
-def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+def mesh_config(mesh: IstioMeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """istiod's `meshConfig`: access logging, the root namespace and tracing providers."""
     config: dict[str, Any] = {
-        "rootNamespace": mesh.namespace,
+        "rootNamespace": mesh.istio.namespace,
         "trustDomain": mesh.trust_domain,
         "accessLogFile": PROXY_STDOUT if mesh.access_logging else "",
         # Prometheus scrapes application and proxy metrics on one port, which keeps scraping
@@ -60,24 +59,24 @@ def mesh_config(mesh: MeshSettings, *, extension_providers: Sequence[Mapping[str
 
 
 def istiod_values(
-    mesh: MeshSettings,
+    mesh: IstioMeshSettings,
     *,
     revision: RevisionSettings | None = None,
     extension_providers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Values of one `istiod` chart: the control plane (of `revision`, if any) and the sidecar defaults."""
-    istiod = mesh.istiod
-    revision_values = {"revision": revision.name, "revisionTags": mesh.tags_of(revision)} if revision else {}
+    istiod = mesh.istio.istiod
+    revision_values = {"revision": revision.name, "revisionTags": mesh.istio.tags_of(revision)} if revision else {}
     global_values: dict[str, Any] = {
         # istiod's own image and every image it injects (sidecars, the gateway, waypoints) use this hub.
-        "hub": mesh.image_hub,
-        "istioNamespace": mesh.namespace,
+        "hub": mesh.istio.image_hub,
+        "istioNamespace": mesh.istio.namespace,
         "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
-        "proxy": {"resources": mesh.proxy.resources.as_manifest()},
+        "proxy": {"resources": mesh.istio.proxy.resources.as_manifest()},
     }
     ambient: dict[str, Any] = {}
-    if mesh.dataplane == "ambient":
-        global_values["waypoint"] = {"resources": mesh.ambient.waypoint.resources.as_manifest()}
+    if mesh.istio.dataplane == "ambient":
+        global_values["waypoint"] = {"resources": mesh.istio.ambient.waypoint.resources.as_manifest()}
         ambient = {**AMBIENT_PROFILE, "gateways": dict(RESTRICTED_SECCOMP)}
     return {
         **revision_values,
@@ -93,10 +92,10 @@ def istiod_values(
     }
 
 
-def gateway_values(mesh: MeshSettings) -> dict[str, Any]:
+def gateway_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     """Values of the `gateway` chart: the ingress gateway Deployment and Service."""
-    gateway = mesh.gateway
-    revision = {"revision": mesh.gateway_revision} if mesh.gateway_revision else {}
+    gateway = mesh.istio.gateway
+    revision = {"revision": mesh.istio.gateway_revision} if mesh.istio.gateway_revision else {}
     return {
         **revision,
         "service": {"type": gateway.service_type},
@@ -111,20 +110,20 @@ def gateway_values(mesh: MeshSettings) -> dict[str, Any]:
     }
 
 
-def cni_values(mesh: MeshSettings) -> dict[str, Any]:
+def cni_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     """Values of the `cni` chart: the ambient node agent that redirects pod traffic to ztunnel."""
     return {
         **AMBIENT_PROFILE,
-        "global": {"hub": mesh.image_hub},
-        "resources": mesh.ambient.cni.resources.as_manifest(),
+        "global": {"hub": mesh.istio.image_hub},
+        "resources": mesh.istio.ambient.cni.resources.as_manifest(),
     }
 
 
-def ztunnel_values(mesh: MeshSettings) -> dict[str, Any]:
+def ztunnel_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     """Values of the `ztunnel` chart: the per-node mTLS proxy, trusting istiod in the mesh namespace."""
     return {
         **AMBIENT_PROFILE,
-        "hub": mesh.image_hub,
-        "istioNamespace": mesh.namespace,
-        "resources": mesh.ambient.ztunnel.resources.as_manifest(),
+        "hub": mesh.istio.image_hub,
+        "istioNamespace": mesh.istio.namespace,
+        "resources": mesh.istio.ambient.ztunnel.resources.as_manifest(),
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_tls as tls
 
-from settings.models import CertificateSettings
+from mesh.linkerd.settings import CertificateSettings
 
 # The common names Linkerd's documentation gives both CAs (Linkerd checks the chain, not the names).
 TRUST_ANCHOR_COMMON_NAME = "root.linkerd.cluster.local"

@@ -1,4 +1,4 @@
-"""Helm values for linkerd-crds, linkerd-control-plane and linkerd-viz, built from `MeshSettings`.
+"""Helm values for linkerd-crds, linkerd-control-plane and linkerd-viz, built from `LinkerdMeshSettings`.
 
 Every key set here exists in the pinned chart's `values.yaml` (some only as documented comments,
 such as `destinationResources`); a test checks them against the upstream reference. Linkerd sets
@@ -16,7 +16,7 @@ import pulumi
 
 from mesh.attachment import TelemetryBackends
 from mesh.linkerd.manifests import DEFAULT_INBOUND_POLICIES
-from settings import MeshSettings
+from mesh.linkerd.settings import LinkerdMeshSettings
 from settings.models import ResourceSettings
 
 # The chart of the control plane (the pack recognises a Linkerd stack by it), of its CRDs, and of
@@ -134,7 +134,7 @@ def external_certificates(webhooks: Sequence[Webhook], *, ca_pem: pulumi.Input[s
 
 
 def control_plane_values(
-    mesh: MeshSettings, *, trust_anchor_pem: pulumi.Input[str], webhook_ca_pem: pulumi.Input[str]
+    mesh: LinkerdMeshSettings, *, trust_anchor_pem: pulumi.Input[str], webhook_ca_pem: pulumi.Input[str]
 ) -> dict[str, Any]:
     """Values of `linkerd-control-plane`: the generated trust anchor, the issuer read from the
     `linkerd-identity-issuer` Secret and the webhooks' certificates from theirs (so no private key
@@ -163,7 +163,7 @@ def control_plane_values(
 
 
 def viz_values(
-    mesh: MeshSettings, *, telemetry: TelemetryBackends, webhook_ca_pem: pulumi.Input[str]
+    mesh: LinkerdMeshSettings, *, telemetry: TelemetryBackends, webhook_ca_pem: pulumi.Input[str]
 ) -> dict[str, Any]:
     """Values of `linkerd-viz`: the dashboard, reading the stack's Prometheus and linking its
     Jaeger; its own Prometheus is not installed. Tap's and the tap injector's certificates come

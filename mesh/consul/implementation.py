@@ -1,0 +1,17 @@
+"""Consul, as the registry (`mesh.implementations`) lists it: everything of this folder the
+settings, the program and the review reach."""
+
+from mesh.component import MeshImplementation
+from mesh.consul import footprint, images, rules
+from mesh.consul.mesh import ConsulMesh
+from mesh.consul.settings import ConsulMeshSettings
+from mesh.consul.values import CONTROL_PLANE_CHART
+
+IMPLEMENTATION = MeshImplementation(
+    settings=ConsulMeshSettings,
+    rules=rules.problems,
+    component=ConsulMesh,
+    footprint=footprint.FOOTPRINT,
+    control_plane_chart=CONTROL_PLANE_CHART,
+    injected_images=images.injected_images,
+)

@@ -1,0 +1,17 @@
+"""Istio, sidecar or ambient, as the registry (`mesh.implementations`) lists it: everything of this folder the
+settings, the program and the review reach."""
+
+from mesh.component import MeshImplementation
+from mesh.istio import footprint, images, rules
+from mesh.istio.mesh import IstioMesh
+from mesh.istio.settings import IstioMeshSettings
+from mesh.istio.values import CONTROL_PLANE_CHART
+
+IMPLEMENTATION = MeshImplementation(
+    settings=IstioMeshSettings,
+    rules=rules.problems,
+    component=IstioMesh,
+    footprint=footprint.FOOTPRINT,
+    control_plane_chart=CONTROL_PLANE_CHART,
+    injected_images=images.injected_images,
+)

@@ -1,0 +1,129 @@
+"""Istio's rules over keys that depend on each other: revisions, tags and the references to them,
+and what the ambient data plane cannot do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mesh.istio.settings import IstioMeshSettings, version_key
+from settings.problems import NAMESPACE, ConfigProblem
+
+if TYPE_CHECKING:
+    from settings.stack import StackSettings
+
+_KEY = f"{NAMESPACE}:mesh.istio"
+
+
+def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    mesh = settings.mesh
+    assert isinstance(mesh, IstioMeshSettings)
+    yield from _dataplane_problems(mesh)
+    yield from _revision_problems(mesh, enrolled=set(settings.enrolled_namespaces))
+
+
+def _dataplane_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:
+    istio = mesh.istio
+    if istio.dataplane != "ambient":
+        if "ambient" in istio.model_fields_set:
+            yield ConfigProblem(
+                f"{_KEY}.ambient",
+                "applies to dataplane: ambient only; this stack's data plane is sidecar (mesh.istio.dataplane): "
+                "remove the key",
+                istio.ambient.model_dump(by_alias=True, exclude_none=True),
+            )
+        return
+    if mesh.mtls_mode == "DISABLE":
+        yield ConfigProblem(
+            f"{NAMESPACE}:mesh.mtlsMode",
+            "ztunnel always speaks mTLS (HBONE) between ambient pods; Istio ambient does not support DISABLE; "
+            "allowed: STRICT or PERMISSIVE",
+            mesh.mtls_mode,
+        )
+    if istio.revisions:
+        yield ConfigProblem(
+            f"{_KEY}.revisions",
+            "Istio ambient upgrades in place here: every revision would share one ztunnel and istio-cni; "
+            "remove mesh.istio.revisions (and the keys that refer to them) or use dataplane: sidecar",
+            [revision.name for revision in istio.revisions],
+        )
+
+
+def _revision_problems(mesh: IstioMeshSettings, *, enrolled: set[str]) -> Iterator[ConfigProblem]:
+    """Revisions, tags and the references to them must describe a safe control-plane state."""
+    istio = mesh.istio
+    references = {
+        f"{_KEY}.injectionRevision": istio.injection_revision,
+        f"{_KEY}.gateway.revision": istio.gateway.revision,
+        **{f"{_KEY}.namespaceRevisions.{namespace}": ref for namespace, ref in istio.namespace_revisions.items()},
+    }
+    if not istio.revisioned:
+        unused = {
+            **references,
+            f"{_KEY}.revisionTags": istio.revision_tags or None,
+            f"{_KEY}.defaultRevision": istio.default_revision,
+        }
+        for path, value in unused.items():
+            if value is not None:
+                yield ConfigProblem(path, "needs mesh.istio.revisions: no control-plane revision is declared", value)
+        return
+
+    names = [revision.name for revision in istio.revisions]
+    for index, revision in enumerate(istio.revisions):
+        if revision.name in names[:index]:
+            yield ConfigProblem(
+                f"{_KEY}.revisions[{index}].name",
+                f"is already the name of mesh.istio.revisions[{names.index(revision.name)}]; revision names must "
+                "be unique",
+                revision.name,
+            )
+        if version_key(revision.version) > version_key(istio.version):
+            yield ConfigProblem(
+                f"{_KEY}.revisions[{index}].version",
+                f"is newer than mesh.istio.version {istio.version}: the CRDs (base chart) must be at least as new as "
+                "every control plane, so raise mesh.istio.version first",
+                revision.version,
+            )
+        newest_before = max((version_key(r.version) for r in istio.revisions[:index]), default=None)
+        if newest_before and version_key(revision.version) < newest_before and not istio.allow_downgrade:
+            yield ConfigProblem(
+                f"{_KEY}.revisions[{index}].version",
+                "is older than a revision listed before it: a downgrade; list revisions oldest first, or set "
+                "mesh.istio.allowDowngrade: true for a deliberate rollback",
+                revision.version,
+            )
+
+    declared = ", ".join(names)
+    for tag, target in istio.revision_tags.items():
+        if tag in names:
+            yield ConfigProblem(f"{_KEY}.revisionTags.{tag}", "a tag may not have the name of a revision", target)
+        elif target not in names:
+            yield ConfigProblem(
+                f"{_KEY}.revisionTags.{tag}",
+                f"points at a revision that is not declared (declared: {declared}); declare it, or move the tag "
+                "before removing the revision",
+                target,
+            )
+    if istio.default_revision is not None and istio.default_revision not in names:
+        yield ConfigProblem(
+            f"{_KEY}.defaultRevision", f"is not a declared revision (declared: {declared})", istio.default_revision
+        )
+
+    if istio.injection_revision is None:
+        yield ConfigProblem(f"{_KEY}.injectionRevision", "is required when mesh.istio.revisions are declared")
+    allowed = ", ".join([*istio.revision_tags, *names])
+    for path, reference in references.items():
+        if reference is not None and reference not in istio.revision_tags and reference not in names:
+            yield ConfigProblem(
+                path,
+                f"names neither a revision tag nor a revision (allowed: {allowed}); a namespace or gateway may not "
+                "use a removed revision",
+                reference,
+            )
+    for namespace in istio.namespace_revisions:
+        if namespace not in enrolled:
+            yield ConfigProblem(
+                f"{_KEY}.namespaceRevisions.{namespace}",
+                "is not an enrolled namespace (mesh.injectedNamespaces or an app's namespace)",
+                namespace,
+            )

@@ -1,0 +1,218 @@
+"""Istio's settings: `mesh.istio.*`."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from settings.artifacts import GATEWAY_API_MANIFEST, ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION
+from settings.models import (
+    PROVIDER_DESCRIPTION,
+    ChartRepository,
+    DnsLabel,
+    ExactVersion,
+    ImageHub,
+    MeshWideSettings,
+    ResourceSettings,
+    ScaledComponentSettings,
+    ServiceType,
+    Settings,
+    default_resources,
+)
+
+IstioDataplane = Literal["sidecar", "ambient"]
+
+
+class IstiodSettings(ScaledComponentSettings):
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("500m", "2048Mi"),
+        description="istiod container resources (upstream default: requests 500m / 2048Mi).",
+    )
+
+
+class GatewaySettings(ScaledComponentSettings):
+    revision: DnsLabel | None = Field(
+        default=None,
+        description="Tag or revision whose istiod injects the gateway; defaults to `mesh.istio.injectionRevision`.",
+    )
+    name: DnsLabel = Field(
+        default="istio-ingressgateway", description="Helm release name, and so the gateway Service and Deployment name."
+    )
+    namespace: DnsLabel = Field(default="istio-ingress", description="Namespace of the ingress gateway.")
+    service_type: ServiceType = Field(
+        default="ClusterIP",
+        description="Gateway Service type. `LoadBalancer` waits for an external address, "
+        "so keep it off laptop clusters.",
+    )
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="Gateway proxy resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
+    )
+
+
+class ProxySettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="Injected sidecar resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
+    )
+
+
+class ZtunnelSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("200m", "512Mi", None, "1Gi"),
+        description="ztunnel resources, on every node (upstream default: requests 200m / 512Mi; the memory "
+        "limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
+    )
+
+
+class IstioCniSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "100Mi", None, "512Mi"),
+        description="istio-cni node agent resources, on every node (upstream default: requests 100m / 100Mi; "
+        "the memory limit, which upstream leaves unset, is the project's, as the policy pack requires one).",
+    )
+
+
+class WaypointSettings(Settings):
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="Resources of each waypoint proxy (upstream default: requests 100m / 128Mi, limits 2 / 1Gi).",
+    )
+
+
+class AmbientSettings(Settings):
+    """Istio's ambient data plane: the per-node ztunnel and istio-cni agent, and waypoints."""
+
+    gateway_api_manifest: str = Field(
+        default=GATEWAY_API_MANIFEST,
+        min_length=1,
+        description="Gateway API CRDs (standard channel, the release Istio is built against) that waypoints "
+        "need, as a URL or a local file; Istio's base chart does not carry them.",
+    )
+    ztunnel: ZtunnelSettings = Field(default_factory=ZtunnelSettings, description="ztunnel, the node proxy.")
+    cni: IstioCniSettings = Field(default_factory=IstioCniSettings, description="The istio-cni node agent.")
+    waypoint: WaypointSettings = Field(
+        default_factory=WaypointSettings,
+        description="The waypoint added to a namespace whose apps have L7 rules (`allowedMethods`).",
+    )
+
+
+class RevisionSettings(Settings):
+    name: DnsLabel = Field(description="Revision name, e.g. `1-30-3`: the `istio.io/rev` value of its istiod.")
+    version: ExactVersion = Field(description="Istio version of this revision's istiod chart.")
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """An exact X.Y.Z version as a tuple that compares like the version does."""
+    return tuple(int(part) for part in version.split("."))
+
+
+class IstioSettings(Settings):
+    dataplane: IstioDataplane = Field(
+        default="sidecar",
+        description="Istio's data plane: `sidecar` (an Envoy per pod) or `ambient` (per-node ztunnel, waypoints "
+        "for L7).",
+    )
+    ambient: AmbientSettings = Field(
+        default_factory=AmbientSettings, description="Istio ambient mode (with `dataplane: ambient`)."
+    )
+    version: ExactVersion = Field(
+        default=ISTIO_VERSION,
+        description="Istio version of the base (CRDs) and gateway charts, and of istiod when no revisions are "
+        "declared. Must be at least the newest revision's version.",
+    )
+    chart_repository: ChartRepository = Field(
+        default=ISTIO_CHART_REPOSITORY,
+        description="Where the charts come from: an http(s) Helm repository (Istio's is the default; "
+        "`oci://ghcr.io/istio/release/charts` serves the same charts), an `oci://` registry path, or a local "
+        "directory holding `base/`, `istiod/`, `gateway/` (and `cni/`, `ztunnel/` for ambient). The retired "
+        "`istio-release.storage.googleapis.com` and `gcr.io/istio-release` are refused.",
+    )
+    image_hub: ImageHub = Field(
+        default=ISTIO_IMAGE_HUB,
+        description="Registry path of every Istio image the stack runs: istiod, sidecars and their init "
+        "containers, the ingress gateway, waypoints, istio-cni and ztunnel (`<hub>/pilot:<version>`, ...). Point "
+        "it at a pull-through cache or private mirror of `docker.io/istio`. The retired `registry.istio.io/release` "
+        "and `gcr.io/istio-release` are refused.",
+    )
+    namespace: DnsLabel = Field(
+        default="istio-system", description="Control-plane namespace; also the mesh root namespace."
+    )
+    revisions: tuple[RevisionSettings, ...] = Field(
+        default=(),
+        description="Control-plane revisions, each its own istiod, in rollout order (oldest first). Empty: one "
+        "istiod without a revision, and namespaces labelled `istio-injection=enabled`.",
+    )
+    revision_tags: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict, description="Revision tags (aliases such as `stable`, `canary`): tag → revision name."
+    )
+    default_revision: DnsLabel | None = Field(
+        default=None,
+        description="Revision that validates Istio resources cluster-wide (the base chart's `defaultRevision`); "
+        "defaults to the first revision.",
+    )
+    injection_revision: DnsLabel | None = Field(
+        default=None,
+        description="Tag (or revision) that enrolled namespaces name in their `istio.io/rev` label; required "
+        "with revisions.",
+    )
+    namespace_revisions: dict[DnsLabel, DnsLabel] = Field(
+        default_factory=dict,
+        description="Per-namespace overrides of `injectionRevision`: namespace → tag or revision (to canary one "
+        "namespace).",
+    )
+    allow_downgrade: bool = Field(
+        default=False,
+        description="Allow a revision listed after another to run an older version (a deliberate rollback).",
+    )
+    istiod: IstiodSettings = Field(default_factory=IstiodSettings, description="The istiod control plane.")
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="The ingress gateway.")
+    proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
+
+    @property
+    def revisioned(self) -> bool:
+        return bool(self.revisions)
+
+    def resolve_revision(self, reference: str) -> RevisionSettings | None:
+        """The revision a tag or revision name refers to, if declared."""
+        name = self.revision_tags.get(reference, reference)
+        return next((revision for revision in self.revisions if revision.name == name), None)
+
+    def tags_of(self, revision: RevisionSettings) -> list[str]:
+        return sorted(tag for tag, target in self.revision_tags.items() if target == revision.name)
+
+    @property
+    def effective_default_revision(self) -> RevisionSettings | None:
+        if not self.revisions:
+            return None
+        return self.resolve_revision(self.default_revision) if self.default_revision else self.revisions[0]
+
+    def namespace_revision(self, namespace: str) -> str | None:
+        """The tag or revision a namespace's `istio.io/rev` label names; None without revisions."""
+        return self.namespace_revisions.get(namespace, self.injection_revision)
+
+    @property
+    def gateway_revision(self) -> str | None:
+        """The tag or revision the gateway's pods are injected by."""
+        return self.gateway.revision or self.injection_revision
+
+
+class IstioMeshSettings(MeshWideSettings):
+    provider: Literal["istio"] = Field(default="istio", description=PROVIDER_DESCRIPTION)
+    istio: IstioSettings = Field(default_factory=IstioSettings, description="Istio (with `provider: istio`).")
+
+    ingress_gateway: ClassVar[bool] = True
+    kiali_observes: ClassVar[bool] = True
+    dashboard: ClassVar[str] = "Kiali"
+
+    @property
+    def implementation(self) -> str:
+        """`istio-sidecar` or `istio-ambient`."""
+        return f"istio-{self.istio.dataplane}"
+
+    def owned_namespaces(self) -> dict[str, str]:
+        return {
+            self.istio.namespace: "mesh.istio.namespace",
+            self.istio.gateway.namespace: "mesh.istio.gateway.namespace",
+        }

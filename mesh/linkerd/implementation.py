@@ -1,0 +1,17 @@
+"""Linkerd, as the registry (`mesh.implementations`) lists it: everything of this folder the
+settings, the program and the review reach."""
+
+from mesh.component import MeshImplementation
+from mesh.linkerd import footprint, images, rules
+from mesh.linkerd.mesh import LinkerdMesh
+from mesh.linkerd.settings import LinkerdMeshSettings
+from mesh.linkerd.values import CONTROL_PLANE_CHART
+
+IMPLEMENTATION = MeshImplementation(
+    settings=LinkerdMeshSettings,
+    rules=rules.problems,
+    component=LinkerdMesh,
+    footprint=footprint.FOOTPRINT,
+    control_plane_chart=CONTROL_PLANE_CHART,
+    injected_images=images.injected_images,
+)

@@ -1,0 +1,38 @@
+"""Linkerd's rules over keys that depend on each other, or on the environment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from mesh.linkerd.settings import LinkerdMeshSettings
+from settings.problems import NAMESPACE, ConfigProblem
+
+if TYPE_CHECKING:
+    from settings.stack import StackSettings
+
+_KEY = f"{NAMESPACE}:mesh.linkerd"
+
+
+def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    mesh = settings.mesh
+    assert isinstance(mesh, LinkerdMeshSettings)
+    if mesh.mtls_mode == "DISABLE":
+        yield ConfigProblem(
+            f"{NAMESPACE}:mesh.mtlsMode",
+            "Linkerd always uses mTLS between meshed pods; allowed: STRICT or PERMISSIVE",
+            mesh.mtls_mode,
+        )
+    certificates = mesh.linkerd.certificates
+    if certificates.issuer_validity_hours >= certificates.trust_anchor_validity_hours:
+        yield ConfigProblem(
+            f"{_KEY}.certificates.issuerValidityHours",
+            f"must be shorter than trustAnchorValidityHours ({certificates.trust_anchor_validity_hours}): the "
+            "issuer cannot outlive the anchor that signs it",
+            certificates.issuer_validity_hours,
+        )
+    controllers = mesh.linkerd.controllers
+    if settings.environment == "prod" and controllers.replicas < 2:
+        yield ConfigProblem(
+            f"{_KEY}.controllers.replicas", "prod requires at least 2 (high availability)", controllers.replicas
+        )
