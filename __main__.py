@@ -15,7 +15,7 @@ settings = load_settings(read_pulumi_config())
 if settings.cluster.api_server_only:
     pulumi.runtime.register_stack_transform(skip_readiness_waits)
 
-backends = telemetry_backends(settings.observability, access_logging=settings.mesh.access_logging)
+backends = telemetry_backends(settings.observability)
 mesh = build_mesh(
     MeshArgs(
         settings=settings.mesh,

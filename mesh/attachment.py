@@ -9,7 +9,7 @@ ambient, Linkerd, Consul) answers the same questions its own way:
 - how an app is routed from outside through the mesh's ingress gateway (`ingress_gateway`,
   `ingress_manifests`);
 - which metrics and tracing hooks exist (`prometheus_scrape_configs`, `telemetry_manifests`,
-  `grafana_dashboards`, `kiali`), and how add-ons stay out of the mesh (`addon_pod_labels`).
+  `grafana_dashboards`, `kiali_mesh_services`), and how add-ons stay out of the mesh (`addon_pod_labels`).
 
 "mTLS required" is the mesh's own business: each implementation enforces it mesh-wide when it is
 installed, from `mesh.mtlsMode`.
@@ -86,7 +86,6 @@ class TelemetryBackends:
     """Jaeger's OpenTelemetry (OTLP) collector host, when Jaeger is installed."""
     otlp_grpc_port: int
     sampling_percentage: float
-    access_logging: bool
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -158,8 +157,9 @@ class MeshAttachment(ABC):
         """Grafana dashboards the mesh publishes, if any."""
         return None
 
-    kiali: bool = False
-    """Whether Kiali can observe this mesh."""
+    def kiali_mesh_services(self) -> Mapping[str, Any] | None:
+        """What Kiali's `external_services` value needs to observe this mesh; None when Kiali cannot."""
+        return None
 
     ingress_gateway: Workload | None = None
     """The ingress gateway apps can be routed through (its pods, identity and Service), where the

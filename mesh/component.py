@@ -13,6 +13,7 @@ import pulumi_kubernetes as k8s
 
 from mesh.attachment import MeshAttachment, TelemetryBackends
 from mesh.footprint import MeshFootprint
+from mesh.guardrails import MeshGuardrails
 from settings.models import HelmSettings, MeshWideSettings
 from settings.problems import ConfigProblem
 from settings.quantities import Requests
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 class MeshArgs:
     """`settings`: the validated mesh settings; `helm`: how charts are installed;
     `enrolled_namespaces`: the namespaces that will join the mesh; `telemetry`: where the add-ons
-    answer (for tracing, access logs and dashboards); `default_deny`: whether workloads refuse
+    answer (for tracing and dashboards); `default_deny`: whether workloads refuse
     callers no policy allows (for meshes that set this mesh-wide)."""
 
     settings: MeshWideSettings
@@ -71,7 +72,9 @@ class MeshImplementation:
     """One mesh, as its folder provides it: `settings`, its `mesh.*` keys (with a `provider` literal);
     `rules`, its checks across keys; `component`, what installs it; `footprint`, how its requests
     are read from what a stack registers; `control_plane_chart` and `injected_images`, the images it
-    adds to the pods it injects (which no pod template names), from that chart's rendered objects."""
+    adds to the pods it injects (which no pod template names), from that chart's rendered objects
+    (the chart also shows the policy pack that a stack installs this mesh); `policy`, its part of
+    the policy pack."""
 
     settings: type[MeshWideSettings]
     rules: Callable[[StackSettings], Iterator[ConfigProblem]]
@@ -79,6 +82,7 @@ class MeshImplementation:
     footprint: MeshFootprint
     control_plane_chart: str
     injected_images: InjectedImages
+    policy: MeshGuardrails
 
     @property
     def provider(self) -> str:

@@ -1,6 +1,7 @@
 """The one place that lists the meshes: each `mesh.provider` value with what its folder provides
 (`MeshImplementation`). The stack settings take their `mesh` union from here, the loader its rules,
-the program its component, and the review its footprint and injected images."""
+the program its component, the review its footprint and injected images, and the policy pack
+its rules."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ from observability.endpoints import JAEGER_OTLP_GRPC_PORT, AddonEndpoints
 from settings.models import ObservabilitySettings
 
 
-def telemetry_backends(observability: ObservabilitySettings, *, access_logging: bool) -> TelemetryBackends:
-    """The add-ons a stack enables, as the mesh's tracing, access-log and dashboard hooks see them."""
+def telemetry_backends(observability: ObservabilitySettings) -> TelemetryBackends:
+    """The add-ons a stack enables, as the mesh's tracing and dashboard hooks see them."""
     endpoints = AddonEndpoints(namespace=observability.namespace)
     jaeger = observability.jaeger.enabled
     return TelemetryBackends(
@@ -17,5 +17,4 @@ def telemetry_backends(observability: ObservabilitySettings, *, access_logging: 
         otlp_host=endpoints.jaeger_collector_host if jaeger else None,
         otlp_grpc_port=JAEGER_OTLP_GRPC_PORT,
         sampling_percentage=observability.tracing.sampling_percentage,
-        access_logging=access_logging,
     )

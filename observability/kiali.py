@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -19,7 +20,8 @@ KIALI_SIGNING_KEY_SECRET = "kiali-signing-key"
 class KialiArgs:
     observability: ObservabilitySettings
     placement: AddonPlacement
-    root_namespace: str
+    mesh_services: Mapping[str, Any]
+    """Kiali's `external_services` entries for the mesh (`MeshAttachment.kiali_mesh_services`)."""
     backends: Sequence[pulumi.Resource]
     """The add-ons Kiali calls, so it starts after them."""
 
@@ -56,7 +58,7 @@ class Kiali(pulumi.ComponentResource):
                 settings,
                 observability=args.observability,
                 endpoints=endpoints,
-                root_namespace=args.root_namespace,
+                mesh_services=args.mesh_services,
                 pod_labels=args.placement.pod_labels,
                 signing_key_secret=KIALI_SIGNING_KEY_SECRET,
             ),

@@ -79,13 +79,14 @@ class Observability(pulumi.ComponentResource):
                 ),
                 child,
             )
-        if settings.kiali.enabled and args.mesh.kiali and prometheus is not None:
+        mesh_services = args.mesh.kiali_mesh_services()
+        if settings.kiali.enabled and mesh_services is not None and prometheus is not None:
             kiali = Kiali(
                 f"{name}-kiali",
                 KialiArgs(
                     observability=settings,
                     placement=placement,
-                    root_namespace=args.mesh.root_namespace,
+                    mesh_services=mesh_services,
                     backends=[addon for addon in (prometheus, grafana, jaeger) if addon is not None],
                 ),
                 child,

@@ -208,7 +208,7 @@ def kiali_values(
     *,
     observability: ObservabilitySettings,
     endpoints: AddonEndpoints,
-    root_namespace: str,
+    mesh_services: Mapping[str, Any],
     pod_labels: Mapping[str, str],
     signing_key_secret: str,
 ) -> dict[str, Any]:
@@ -230,7 +230,7 @@ def kiali_values(
         },
         "server": {"port": KIALI_PORT},
         "external_services": {
-            "istio": {"root_namespace": root_namespace},
+            **mesh_services,
             "prometheus": {"url": endpoints.prometheus_url},
             "grafana": {
                 "enabled": observability.grafana.enabled,

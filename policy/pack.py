@@ -25,9 +25,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mesh.consul.settings import ConsulSettings
-from mesh.istio.settings import GatewaySettings, IstioSettings
-from mesh.linkerd.settings import LinkerdSettings
+from mesh.implementations import REGISTRY
 from policy.checks import (
     Resource,
     Violation,
@@ -41,44 +39,29 @@ from policy.checks import (
     plaintext_mode_violations,
     retired_location_violations,
 )
+from settings.artifacts import RETIRED_LOCATIONS
 from settings.problems import NAMESPACE
 
 PACK_NAME = "servicemesh-guardrails"
-MESH_NAMESPACE = IstioSettings.model_fields["namespace"].default
-GATEWAY_NAMESPACE = GatewaySettings.model_fields["namespace"].default
-# Every mesh's own namespaces, as the settings default them: control planes, Istio's ingress gateway and
-# Linkerd's viz extension run there, each meshed (or not) as its chart decides.
-MESH_OWN_NAMESPACES = [
-    MESH_NAMESPACE,
-    GATEWAY_NAMESPACE,
-    LinkerdSettings.model_fields["namespace"].default,
-    LinkerdSettings.model_fields["viz_namespace"].default,
-    ConsulSettings.model_fields["namespace"].default,
-]
+# Every mesh's own namespaces, as its settings default them: control planes and what else a mesh runs
+# itself (Istio's ingress gateway, Linkerd's viz extension), each meshed (or not) as its chart decides.
+MESH_OWN_NAMESPACES = [namespace for entry in REGISTRY for namespace in entry.policy.own_namespaces]
 
-# Where the project's Linkerd and Consul stacks run the add-ons (Istio's keep them in istio-system).
+# Where the project's stacks run the add-ons when not in the mesh's own namespace.
 ADDONS_NAMESPACE = "observability"
 
 _NAMESPACE_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
 
-ROOT_NAMESPACE_SCHEMA = PolicyConfigSchema(
-    properties={
-        "rootNamespace": {
-            "type": "string",
-            "default": MESH_NAMESPACE,
-            "description": "Istio's root namespace (servicemesh:mesh.istio.namespace), which holds the mesh-wide "
-            "PeerAuthentication.",
-        }
-    }
+MTLS_SCHEMA = PolicyConfigSchema(
+    properties={name: spec for entry in REGISTRY for name, spec in entry.policy.mtls_config.items()}
 )
 PEER_AUTHENTICATION_SCHEMA = PolicyConfigSchema(
     properties={
         "allowedNamespaces": {
             **_NAMESPACE_LIST,
             "default": [],
-            "description": "Namespaces whose objects may accept plaintext while they migrate: Istio "
-            "PeerAuthentications (PERMISSIVE or DISABLE), Linkerd inbound-policy annotations (unauthenticated), "
-            "Consul ServiceDefaults and ProxyDefaults (mutualTLSMode permissive).",
+            "description": "Namespaces whose objects may accept plaintext while they migrate: "
+            f"{', '.join(entry.policy.plaintext_objects for entry in REGISTRY)}.",
         }
     }
 )
@@ -88,7 +71,8 @@ ENROLMENT_SCHEMA = PolicyConfigSchema(
             **_NAMESPACE_LIST,
             "default": [*MESH_OWN_NAMESPACES, ADDONS_NAMESPACE, "kube-system"],
             "description": "Namespaces whose workloads need not be in the mesh: the mesh's own and the add-ons' "
-            "(servicemesh:observability.namespace; the project's Linkerd and Consul stacks use 'observability').",
+            f"(servicemesh:observability.namespace; the project's stacks that keep them out of the mesh's "
+            f"namespace use '{ADDONS_NAMESPACE}').",
         }
     }
 )
@@ -108,6 +92,13 @@ DASHBOARD_SCHEMA = PolicyConfigSchema(
         },
     }
 )
+
+
+def _in_words(items: list[str], conjunction: str) -> str:
+    """`a`, `a and b`, `a, b, and c`: a list as a sentence reads it."""
+    if len(items) < 3:
+        return f" {conjunction} ".join(items)
+    return f"{', '.join(items[:-1])}, {conjunction} {items[-1]}"
 
 
 def policy_config(args: ResourceValidationArgs | StackValidationArgs, schema: PolicyConfigSchema) -> dict[str, Any]:
@@ -134,8 +125,8 @@ def _report(violations: Iterable[str | Violation], report_violation: ReportViola
 
 
 def _validate_mesh_wide_mtls(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    root_namespace = policy_config(args, ROOT_NAMESPACE_SCHEMA)["rootNamespace"]
-    _report(mesh_wide_mtls_violations(stack_resources(args), root_namespace=root_namespace), report_violation)
+    config = policy_config(args, MTLS_SCHEMA)
+    _report(mesh_wide_mtls_violations(stack_resources(args), config=config), report_violation)
 
 
 def _validate_peer_authentication_modes(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -183,18 +174,16 @@ def _validate_disruption_budgets(args: StackValidationArgs, report_violation: Re
 POLICIES: list[Policy] = [
     StackValidationPolicy(
         name="mesh-mtls-strict",
-        description="mTLS is required mesh-wide, in the installed mesh's terms: Istio's one mesh-wide "
-        "PeerAuthentication is STRICT; Linkerd's default inbound policy is authenticated; Consul's Mesh entry "
-        "forbids permissive mTLS and its ProxyDefaults is strict.",
+        description="mTLS is required mesh-wide, in the installed mesh's terms: "
+        f"{'; '.join(entry.policy.mtls_rule for entry in REGISTRY)}.",
         validate=_validate_mesh_wide_mtls,
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=ROOT_NAMESPACE_SCHEMA,
+        config_schema=MTLS_SCHEMA,
     ),
     ResourceValidationPolicy(
         name="peer-authentication-no-plaintext",
-        description="Outside the allowed namespaces, no Istio PeerAuthentication sets PERMISSIVE or DISABLE, no "
-        "Linkerd inbound-policy annotation admits unauthenticated clients, and no Consul ServiceDefaults or "
-        "ProxyDefaults is permissive.",
+        description="Outside the allowed namespaces, "
+        f"{_in_words([entry.policy.plaintext_rule for entry in REGISTRY], 'and')}.",
         validate=_validate_peer_authentication_modes,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PEER_AUTHENTICATION_SCHEMA,
@@ -207,8 +196,9 @@ POLICIES: list[Policy] = [
     ),
     ResourceValidationPolicy(
         name="no-retired-artifact-location",
-        description="No chart or image comes from a retired location (Istio's Google Cloud chart repository and "
-        "registries, and registry.istio.io, all retired in December 2026), wherever a resource names it.",
+        description="No chart or image comes from a retired location "
+        f"({', '.join(retired.location for retired in RETIRED_LOCATIONS)}, all retired in December 2026), wherever "
+        "a resource names it.",
         validate=_validate_artifact_locations,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
@@ -226,8 +216,8 @@ POLICIES: list[Policy] = [
     ),
     StackValidationPolicy(
         name="workload-namespace-in-mesh",
-        description="Every namespace that holds workloads is enrolled in the mesh (Istio labels, Linkerd's inject "
-        "annotation, or Consul's on every workload), except exempt namespaces.",
+        description="Every namespace that holds workloads is enrolled in the mesh "
+        f"({_in_words([entry.policy.enrolment_mark for entry in REGISTRY], 'or')}), except exempt namespaces.",
         validate=_validate_namespace_enrolment,
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=ENROLMENT_SCHEMA,

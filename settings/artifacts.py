@@ -7,6 +7,9 @@ Istio left Google Cloud in December 2026 (istio.io blog, "An Update on Our Conta
 Migration", 2026-07-23, and "An update on our move to AWS", 2026-08-21): its charts moved to
 blob.istio.io and ghcr.io, its images to docker.io. `RETIRED_LOCATIONS` names what is gone, so
 that config and the policy pack refuse it with the replacement.
+
+It names the meshes, the one shared file that does (tests/test_mesh_folders.py leaves it out): their
+pins sit beside the add-ons' so that every version a stack installs is read and bumped in one place.
 """
 
 from __future__ import annotations

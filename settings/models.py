@@ -116,11 +116,11 @@ def _chart_repository(value: str) -> str:
 
 
 def _image_hub(value: str) -> str:
-    """A registry path images are pulled from as `<hub>/<name>:<tag>`, such as `docker.io/istio`."""
+    """A registry path images are pulled from as `<hub>/<name>:<tag>`, such as `docker.io/library`."""
     if not _IMAGE_HUB.match(value):
         raise ValueError(
-            "must be a registry path without scheme, tag or digest, such as 'docker.io/istio' or "
-            "'mirror.example.com:5000/istio'"
+            "must be a registry path without scheme, tag or digest, such as 'docker.io/library' or "
+            "'mirror.example.com:5000/library'"
         )
     if retired := retired_location(value):
         raise ValueError(retired.refusal())
@@ -133,7 +133,7 @@ def _https_url(value: str) -> str:
     if not _HTTPS_FOLDER_URL.match(value):
         raise ValueError(
             "must be an https:// URL of a folder, without query or fragment (TLS is verified; each file's name "
-            "is appended), e.g. 'https://mirror.example.com/istio/1.30.3/dashboards'"
+            "is appended), e.g. 'https://mirror.example.com/dashboards/1.30.3'"
         )
     return value.rstrip("/")
 
@@ -343,7 +343,7 @@ class AppSettings(Settings):
     )
     port: int = Field(default=8080, ge=1, le=65535, description="Port the container serves on.")
     protocol: AppProtocol = Field(
-        default="http", description="`appProtocol` of the Service port (Istio protocol selection)."
+        default="http", description="`appProtocol` of the Service port (how the mesh's proxies pick the protocol)."
     )
     health_path: PathPrefix = Field(
         default="/status/200", description="HTTP path of the readiness and liveness probes."
@@ -359,12 +359,12 @@ class AppSettings(Settings):
         default_factory=default_resources("10m", "32Mi", "200m", "64Mi"), description="App container resources."
     )
     ingress: IngressSettings | None = Field(
-        default=None, description="Route from the Istio ingress gateway; none by default."
+        default=None, description="Route from the mesh's ingress gateway (with a mesh that has one); none by default."
     )
     allowed_methods: tuple[HttpMethod, ...] = Field(
         default=(),
-        description="HTTP methods the app's callers may use; empty allows any. An L7 rule: Istio ambient "
-        "enforces it at a waypoint it adds to the namespace.",
+        description="HTTP methods the app's callers may use; empty allows any. An L7 rule: a mesh without "
+        "sidecars enforces it at an L7 proxy (a waypoint) it adds to the namespace.",
     )
     traffic_client: TrafficClientSettings = Field(
         default_factory=TrafficClientSettings, description="A traffic generator calling the app."
@@ -428,15 +428,14 @@ class PrometheusSettings(AddonSettings):
 class GrafanaDashboardSettings(Settings):
     enabled: bool = Field(
         default=True,
-        description="Provision the dashboards the mesh publishes for Grafana (Istio's; Linkerd and Consul publish "
-        "none here).",
+        description="Provision the dashboards the mesh publishes for Grafana (with a mesh that publishes some).",
     )
     base_url: HttpsUrl | None = Field(
         default=None,
         description="Where Grafana downloads the dashboards from when its pod starts: an https:// folder holding "
-        "the mesh's dashboard files under their published names (e.g. a mirror of Istio's "
-        "`manifests/addons/dashboards` at the release tag). TLS is verified and redirects are followed. Unset: "
-        "where the mesh publishes them (Istio: its release tag on GitHub, `raw.githubusercontent.com`).",
+        "the mesh's dashboard files under their published names (e.g. a mirror of where the mesh publishes them "
+        "for its release). TLS is verified and redirects are followed. Unset: where the mesh publishes them for "
+        "the installed release.",
     )
     config_map: DnsSubdomain | None = Field(
         default=None,
@@ -519,6 +518,8 @@ class TracingSettings(Settings):
 
 
 class ObservabilitySettings(Settings):
+    # The default predates the other meshes (their stack files set it); another one would move the add-ons
+    # of every stack file that leaves the key out.
     namespace: DnsLabel = Field(default="istio-system", description="Namespace of the add-ons.")
     tracing: TracingSettings = Field(default_factory=TracingSettings, description="Mesh-wide tracing.")
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings, description="Prometheus.")

@@ -1,8 +1,8 @@
 """Consul, as the registry (`mesh.implementations`) lists it: everything of this folder the
-settings, the program and the review reach."""
+settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.consul import footprint, images, rules
+from mesh.consul import footprint, images, policy, rules
 from mesh.consul.mesh import ConsulMesh
 from mesh.consul.settings import ConsulMeshSettings
 from mesh.consul.values import CONTROL_PLANE_CHART
@@ -14,4 +14,5 @@ IMPLEMENTATION = MeshImplementation(
     footprint=footprint.FOOTPRINT,
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
+    policy=policy.GUARDRAILS,
 )

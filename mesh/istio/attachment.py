@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mesh.attachment import GrafanaDashboards, Manifest, MeshAttachment, ObjectMetadata, TelemetryBackends, Workload
 from mesh.istio.manifests import (
@@ -39,7 +40,8 @@ class IstioAttachment(MeshAttachment):
     """Whose Grafana dashboards to provision."""
     waypoint_requests: Requests = field(default_factory=Requests)
     """What one waypoint requests (ambient)."""
-    kiali: bool = True
+    access_logging: bool = False
+    """Whether the mesh-wide `Telemetry` turns on Envoy's access logs (`mesh.accessLogging`)."""
 
     @property
     def ambient(self) -> bool:
@@ -114,10 +116,15 @@ class IstioAttachment(MeshAttachment):
         }
 
     def telemetry_manifests(self, backends: TelemetryBackends) -> list[Manifest]:
-        return [mesh_telemetry(root_namespace=self.root_namespace, backends=backends)]
+        return [
+            mesh_telemetry(root_namespace=self.root_namespace, backends=backends, access_logging=self.access_logging)
+        ]
 
     def grafana_dashboards(self) -> GrafanaDashboards:
         return istio_dashboards(self.version, ambient=self.ambient)
+
+    def kiali_mesh_services(self) -> Mapping[str, Any]:
+        return {"istio": {"root_namespace": self.root_namespace}}
 
 
 def enrolment_labels(*, ambient: bool, revision: str | None) -> dict[str, str]:

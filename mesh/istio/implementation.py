@@ -1,8 +1,8 @@
 """Istio, sidecar or ambient, as the registry (`mesh.implementations`) lists it: everything of this folder the
-settings, the program and the review reach."""
+settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.istio import footprint, images, rules
+from mesh.istio import footprint, images, policy, rules
 from mesh.istio.mesh import IstioMesh
 from mesh.istio.settings import IstioMeshSettings
 from mesh.istio.values import CONTROL_PLANE_CHART
@@ -14,4 +14,5 @@ IMPLEMENTATION = MeshImplementation(
     footprint=footprint.FOOTPRINT,
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
+    policy=policy.GUARDRAILS,
 )

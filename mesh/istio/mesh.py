@@ -182,6 +182,7 @@ class IstioMesh(ServiceMesh):
             },
             version=istio.version,
             waypoint_requests=istio.ambient.waypoint.resources.requested(),
+            access_logging=mesh.access_logging,
             addon_pod_labels=NOT_IN_AMBIENT_POD_LABELS if ambient else NOT_INJECTED_POD_LABELS,
             ingress_gateway=gateway_workload,
         )

@@ -36,11 +36,11 @@ def tracing_extension_providers(backends: TelemetryBackends) -> list[dict[str, A
     ]
 
 
-def mesh_telemetry(*, root_namespace: str, backends: TelemetryBackends) -> dict[str, Any]:
+def mesh_telemetry(*, root_namespace: str, backends: TelemetryBackends, access_logging: bool) -> dict[str, Any]:
     """The mesh-wide `Telemetry` (root namespace, no selector): tracing to Jaeger at the stack's
-    sampling percentage, and Envoy access logging on or off."""
+    sampling percentage, and Envoy access logging on or off (`access_logging`)."""
     spec: dict[str, Any] = {
-        "accessLogging": [{"providers": [{"name": ENVOY_ACCESS_LOG_PROVIDER}], "disabled": not backends.access_logging}]
+        "accessLogging": [{"providers": [{"name": ENVOY_ACCESS_LOG_PROVIDER}], "disabled": not access_logging}]
     }
     if backends.otlp_host is not None:
         spec["tracing"] = [
