@@ -169,6 +169,95 @@ def test_random_program_preview_and_up(bin_dir: Path, pulumi_env: dict[str, str]
     run_pulumi(pulumi_env, prog, "destroy", "--yes", "--non-interactive", "--skip-preview")
 
 
+def test_tls_program_up_and_destroy(bin_dir: Path, pulumi_env: dict[str, str], tmp_path: Path, versions) -> None:
+    prog = make_program(
+        tmp_path / "prog",
+        "engine-smoke-tls",
+        (
+            "import pulumi\n"
+            "import pulumi_tls as tls\n"
+            "ca_key = tls.PrivateKey('ca-key', algorithm='ECDSA', ecdsa_curve='P256')\n"
+            "ca = tls.SelfSignedCert('ca', private_key_pem=ca_key.private_key_pem,\n"
+            "    subject=tls.SelfSignedCertSubjectArgs(common_name='smoke-ca'), is_ca_certificate=True,\n"
+            "    allowed_uses=['cert_signing', 'crl_signing'], validity_period_hours=24)\n"
+            "key = tls.PrivateKey('key', algorithm='ECDSA', ecdsa_curve='P256')\n"
+            "req = tls.CertRequest('req', private_key_pem=key.private_key_pem,\n"
+            "    subject=tls.CertRequestSubjectArgs(common_name='smoke.example'), dns_names=['smoke.example'])\n"
+            "cert = tls.LocallySignedCert('cert', cert_request_pem=req.cert_request_pem,\n"
+            "    ca_private_key_pem=ca_key.private_key_pem, ca_cert_pem=ca.cert_pem,\n"
+            "    allowed_uses=['digital_signature', 'server_auth'], validity_period_hours=24)\n"
+            "pulumi.export('ca', ca.cert_pem)\n"
+            "pulumi.export('cert', cert.cert_pem)\n"
+            "pulumi.export('key', key.private_key_pem)\n"
+        ),
+    )
+    run_pulumi(pulumi_env, prog, "stack", "init", "tls", "--non-interactive")
+    up = run_pulumi(pulumi_env, prog, "up", "--yes", "--non-interactive", "--skip-preview")
+    assert f"using pulumi-resource-tls from $PATH at {bin_dir / 'pulumi-resource-tls'}" in up.stdout + up.stderr
+
+    # The private key is a secret output, and an ECDSA P-256 key.
+    assert run_pulumi(pulumi_env, prog, "stack", "output", "key").stdout.strip() == "[secret]"
+    key = run_pulumi(pulumi_env, prog, "stack", "output", "key", "--show-secrets").stdout
+    assert key.startswith("-----BEGIN EC PRIVATE KEY-----"), key[:40]
+    for name in ("ca", "cert"):
+        (tmp_path / f"{name}.pem").write_text(run_pulumi(pulumi_env, prog, "stack", "output", name).stdout)
+    (tmp_path / "key.pem").write_text(key)
+    curve = subprocess.run(
+        ["openssl", "pkey", "-in", str(tmp_path / "key.pem"), "-noout", "-text"], capture_output=True, text=True
+    )
+    assert "prime256v1" in curve.stdout, curve.stdout + curve.stderr
+    # The locally signed certificate chains to the self-signed CA.
+    verify = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(tmp_path / "ca.pem"), str(tmp_path / "cert.pem")],
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    state = json.loads(run_pulumi(pulumi_env, prog, "stack", "export").stdout)
+    resources = state["deployment"]["resources"]
+    providers = [r for r in resources if r["type"] == "pulumi:providers:tls"]
+    assert providers, state
+    assert providers[0]["inputs"]["version"] == versions["PULUMI_TLS_VERSION"]
+    keys = [r for r in resources if r["type"] == "tls:index/privateKey:PrivateKey"]
+    assert len(keys) == 2
+    for r in keys:
+        assert "ciphertext" in r["outputs"]["privateKeyPem"], r["outputs"]["privateKeyPem"]
+    plugin_version = subprocess.run(
+        [str(bin_dir / "pulumi-resource-tls"), "-version"], capture_output=True, text=True, timeout=30
+    ).stdout.strip()
+    assert plugin_version == versions["PULUMI_TLS_VERSION"]
+
+    # Idempotent second run, then destroy.
+    again = run_pulumi(pulumi_env, prog, "preview", "--non-interactive", "--expect-no-changes")
+    assert "error" not in again.stderr.lower()
+    run_pulumi(pulumi_env, prog, "destroy", "--yes", "--non-interactive", "--skip-preview")
+
+
+def test_helm_version_and_template(bin_dir: Path, tmp_path: Path, versions) -> None:
+    env = dict(os.environ)
+    env.update({f"HELM_{kind}_HOME": str(tmp_path / "helm" / kind.lower()) for kind in ("CACHE", "CONFIG", "DATA")})
+    helm = str(bin_dir / "helm")
+    out = subprocess.run([helm, "version", "--short"], capture_output=True, text=True, env=env, timeout=30)
+    assert out.stdout.strip() == f"v{versions['HELM_VERSION']}", out.stdout + out.stderr
+    # Rendering without a cluster uses the Kubernetes version stamped at build time (Helm's
+    # unstamped default, 1.20, would fail the kubeVersion constraints of the charts we install).
+    chart = tmp_path / "chart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text('apiVersion: v2\nname: smoke\nversion: 0.1.0\nkubeVersion: ">=1.29.0-0"\n')
+    (chart / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n"
+        "data:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n"
+    )
+    rendered = subprocess.run(
+        [helm, "template", "smoke", str(chart)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    kube = re.search(r'kube: "v1\.(\d+)\.', rendered.stdout)
+    assert kube, rendered.stdout
+    assert int(kube.group(1)) >= 29, rendered.stdout
+
+
 def test_policy_pack_runs_through_python_language_host(pulumi_env: dict[str, str], tmp_path: Path) -> None:
     pytest.importorskip("pulumi_policy", reason="pulumi-policy is not installed in this environment")
     pack = tmp_path / "policy"
