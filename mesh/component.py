@@ -74,7 +74,8 @@ class MeshImplementation:
     are read from what a stack registers; `control_plane_chart` and `injected_images`, the images it
     adds to the pods it injects (which no pod template names), from that chart's rendered objects
     (the chart also shows the policy pack that a stack installs this mesh); `policy`, its part of
-    the policy pack."""
+    the policy pack; `outputs`, what each stack output in the component's `exports` says (for
+    docs/outputs.md)."""
 
     settings: type[MeshWideSettings]
     rules: Callable[[StackSettings], Iterator[ConfigProblem]]
@@ -83,6 +84,7 @@ class MeshImplementation:
     control_plane_chart: str
     injected_images: InjectedImages
     policy: MeshGuardrails
+    outputs: Mapping[str, str]
 
     @property
     def provider(self) -> str:

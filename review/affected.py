@@ -12,8 +12,8 @@ from collections.abc import Iterable
 
 _STACK_PATH = re.compile(r"^(?:Pulumi\.(?P<stack>[^./]+)\.ya?ml|snapshots/(?P<snapshot>[^./]+)\.yaml)$")
 _NEVER_DEPLOYED = re.compile(
-    r"^(?:(?:tests|review|benchmarks|tools|scripts|\.ci|\.github)/.*"
-    r"|[^/]*\.md|Makefile|pyproject\.toml|\.gitignore)$"
+    r"^(?:(?:tests|review|benchmarks|tools|scripts|docs|\.ci|\.github)/.*"
+    r"|[^/]*\.md|Makefile|pyproject\.toml|\.gitignore|\.pre-commit-config\.yaml)$"
 )
 
 

@@ -1,6 +1,6 @@
 """Where every artifact a stack installs comes from, and at which version: the one place pins live.
 
-The settings take their defaults from here, the README's "Where the artifacts come from" table is
+The settings take their defaults from here, docs/upgrades.md's "Where the artifacts come from" table is
 generated from `ARTIFACTS`, and the tests read the pins from here rather than repeating them.
 
 Istio left Google Cloud in December 2026 (istio.io blog, "An Update on Our Container Registry
@@ -23,7 +23,7 @@ ISTIO_OCI_CHART_REPOSITORY = "oci://ghcr.io/istio/release/charts"
 ISTIO_IMAGE_HUB = "docker.io/istio"
 # Istio supports a minor release until six weeks after the release two minors later.
 ISTIO_SUPPORT = "1.30 is supported until six weeks after 1.32 is released"
-# The version the README's canary walk upgrades to: published at the default chart repository.
+# The version the canary walk of docs/upgrades.md upgrades to: published at the default chart repository.
 ISTIO_CANARY_TARGET_VERSION = "1.31.0"
 
 # The Gateway API release Istio 1.30 is built against (its go.mod); ambient waypoints are Gateway API Gateways.
@@ -88,7 +88,7 @@ def retired_location(reference: str) -> RetiredLocation | None:
 
 @dataclass(frozen=True, kw_only=True)
 class Artifact:
-    """One pinned artifact, as the README lists it."""
+    """One pinned artifact, as docs/upgrades.md lists it."""
 
     name: str
     version: str
@@ -145,7 +145,7 @@ ARTIFACTS = (
 
 
 def artifacts_table() -> str:
-    """The README's table of pinned artifacts, their sources and the keys that override them."""
+    """docs/upgrades.md's table of pinned artifacts, their sources and the keys that override them."""
     rows = [
         "| artifact | version | from | override with |",
         "|---|---|---|---|",

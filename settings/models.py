@@ -3,7 +3,7 @@
 Every stack config key under the project namespace maps to one field here, but a mesh's own
 keys (`mesh.<provider>.*`), which map to the models in its folder (`mesh/<provider>/settings.py`),
 built from this kit; `settings.stack` puts them together. Field descriptions
-and defaults are the contract: the README's config reference is generated from them
+and defaults are the contract: docs/configuration.md's reference is generated from them
 (`python -m settings.reference`) and a test keeps the two equal.
 """
 

@@ -39,5 +39,5 @@ class ConfigError(pulumi.RunError):
         lines = "\n".join(f"  - {problem}" for problem in problems)
         super().__init__(
             f"invalid stack configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n{lines}\n"
-            "See the configuration reference in README.md."
+            "See the configuration reference in docs/configuration.md."
         )

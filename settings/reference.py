@@ -1,7 +1,8 @@
 """The configuration reference table, generated from the settings models.
 
-`python -m settings.reference` prints the Markdown table that README.md embeds between the
-`config-reference` markers; a test fails when the two differ.
+`python -m settings.reference` prints the Markdown that docs/configuration.md embeds between the
+`config-reference` markers; a test fails when the two differ. A `resources` block, which a dozen
+components have, is one row typed `resources` and described once, in its own table.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from settings.models import nested_model, union_members
+from settings.models import ResourceSettings, nested_model, union_members
 from settings.problems import NAMESPACE
 from settings.stack import StackSettings
 
@@ -32,6 +33,7 @@ _CONSTRAINED_STRING_NAMES = {
     "_duration": "duration",
     "_https_url": "https:// URL",
 }
+_RESOURCES = "[resources](#type-resources)"
 
 
 def _constrained_name(metadata: list[object]) -> str | None:
@@ -56,6 +58,8 @@ def _type_name(annotation: object) -> str:
     if origin is dict:
         key, value = typing.get_args(annotation)
         return f"map of {_type_name(key)} to {_type_name(value)}"
+    if annotation is ResourceSettings:
+        return _RESOURCES
     if nested_model(annotation):
         return "object"
     return _TYPE_NAMES.get(annotation, str(annotation))  # type: ignore[arg-type]
@@ -67,11 +71,22 @@ def _default(field: FieldInfo) -> str:
     value = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
     if value is PydanticUndefined:
         return "required"
+    if isinstance(value, ResourceSettings):
+        return _resources_default(value)
     if isinstance(value, BaseModel):
         return "see below"
     if isinstance(value, tuple):
         value = list(value)
     return f"`{json.dumps(value)}`"
+
+
+def _resources_default(resources: ResourceSettings) -> str:
+    """A default `resources` block in one cell: its requests, and its limits when it has any."""
+    text = f"requests `{resources.requests.cpu}` / `{resources.requests.memory}`"
+    limits = resources.limits.model_dump(exclude_none=True)
+    if limits:
+        text += ", limits " + ", ".join(f"{name} `{value}`" for name, value in limits.items())
+    return text
 
 
 def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, str]]:
@@ -86,7 +101,7 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
             continue
         yield key, type_name, _default(field), field.description or ""
         model = nested_model(annotation)
-        if model:
+        if model and model is not ResourceSettings:
             yield from _rows(model, f"{key}[]." if typing.get_origin(annotation) is tuple else f"{key}.")
 
 
@@ -102,11 +117,18 @@ def _union_rows(models: list[type[BaseModel]], prefix: str) -> Iterator[tuple[st
     yield from rows.values()
 
 
-def reference_table() -> str:
-    """Every config key with its type, default and meaning, as a Markdown table."""
+def _table(rows: Iterator[tuple[str, str, str, str]]) -> list[str]:
     lines = ["| key | type | default | description |", "|---|---|---|---|"]
-    for key, type_name, default, description in _rows(StackSettings, f"{NAMESPACE}:"):
-        lines.append(f"| `{key}` | {type_name} | {default} | {description} |")
+    lines += [f"| `{key}` | {type_name} | {default} | {description} |" for key, type_name, default, description in rows]
+    return lines
+
+
+def reference_table() -> str:
+    """Every config key with its type, default and meaning, as a Markdown table, then the keys of
+    the `resources` type, which every key of that type takes."""
+    lines = _table(_rows(StackSettings, f"{NAMESPACE}:"))
+    lines += ["", "### Type `resources`", "", "Every key typed `resources` takes these keys below it:", ""]
+    lines += _table(_rows(ResourceSettings, ""))
     return "\n".join(lines) + "\n"
 
 

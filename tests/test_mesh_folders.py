@@ -15,7 +15,7 @@ from mesh.implementations import IMPLEMENTATIONS
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "mesh" / "implementations.py"
 SHARED_FOLDERS = ("mesh", "apps", "settings", "observability", "policy", "review")
-# The one place pins live (issue 14): every chart and image version, the README's artifacts table and
+# The one place pins live (issue 14): every chart and image version, the artifacts table of docs/upgrades.md and
 # the retired locations that config and the policy pack refuse, read by the meshes' settings and by
 # the real-engine tests. Split per mesh, the pins would live in as many places as there are meshes.
 PINS = ROOT / "settings" / "artifacts.py"

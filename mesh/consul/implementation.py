@@ -15,4 +15,9 @@ IMPLEMENTATION = MeshImplementation(
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
     policy=policy.GUARDRAILS,
+    outputs={
+        "consulVersion": "the chart version",
+        "consulNamespace": "the namespace of Consul's servers and injector",
+        "consulUi": "how to open the Consul UI",
+    },
 )

@@ -15,4 +15,11 @@ IMPLEMENTATION = MeshImplementation(
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
     policy=policy.GUARDRAILS,
+    outputs={
+        "istioVersion": "the Istio version of all its charts",
+        "istioNamespace": "the control-plane (and mesh root) namespace",
+        "istioRevisions": "per control-plane revision: its `version` and the `tags` pointing at it",
+        "ingressGateway": "`namespace`, `service` and `access`: the command that shows how to reach the ingress "
+        "gateway (a `kubectl port-forward`, the NodePort, or the load balancer address, by Service type)",
+    },
 )

@@ -15,4 +15,12 @@ IMPLEMENTATION = MeshImplementation(
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
     policy=policy.GUARDRAILS,
+    outputs={
+        "linkerdVersion": "the edge chart version",
+        "linkerdNamespace": "the control-plane namespace",
+        "linkerdTrustAnchor": "the trust anchor certificate (public), for `linkerd check` or a second cluster",
+        "linkerdCertificateExpiry": "when each generated certificate expires: `trustAnchor`, `issuer`, `webhookCa`, "
+        "and `webhooks` by Service",
+        "linkerdViz": "the `command` and `url` of the linkerd-viz dashboard",
+    },
 )
