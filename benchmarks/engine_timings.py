@@ -3,13 +3,12 @@
 Starts a local control plane, then times, in one run on one machine: `pulumi preview` of an empty
 Python program (the floor: CLI, language host and plugin start-up), `pulumi preview` of the dev
 stack, its first `pulumi up`, and a no-op `pulumi up`; prints each time and its ratio to the floor.
-Needs `make engine` and Istio's CRDs (the reference data, or SERVICEMESH_ISTIO_CRDS).
+Needs `make engine` and the published charts (the reference data, SERVICEMESH_REFERENCE_DIR).
 Run: `.venv/bin/python benchmarks/engine_timings.py`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
@@ -19,10 +18,8 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path[:0] = [str(TESTS.parent), str(TESTS), str(TESTS / "e2e")]
 
-from engine.cluster import local_cluster  # noqa: E402
-from harness import Stack, built_engine, make_workspace  # noqa: E402
-from reference_data import ISTIO  # noqa: E402
-from standin_charts import write_standin_charts  # noqa: E402
+from harness import PublishedCharts, Stack, built_engine, e2e_cluster, make_workspace  # noqa: E402
+from reference_data import GATEWAY_API_CRDS, HELM_CHARTS  # noqa: E402
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -33,12 +30,11 @@ def timed(action: Callable[[], object]) -> float:
 
 def main() -> None:
     engine = built_engine()
-    crds = Path(os.environ.get("SERVICEMESH_ISTIO_CRDS", ISTIO / "crd-all.gen.yaml"))
-    if engine is None or not crds.is_file():
-        sys.exit("needs `make engine` and Istio's CRDs (SERVICEMESH_ISTIO_CRDS)")
-    with tempfile.TemporaryDirectory() as scratch, local_cluster(engine, Path(scratch) / "cluster") as cluster:
+    charts = PublishedCharts(directory=HELM_CHARTS, gateway_api_crds=GATEWAY_API_CRDS)
+    if engine is None or not charts.directory.is_dir():
+        sys.exit("needs `make engine` and the published charts (SERVICEMESH_REFERENCE_DIR)")
+    with tempfile.TemporaryDirectory() as scratch, e2e_cluster(engine, Path(scratch) / "cluster") as cluster:
         root = Path(scratch)
-        charts = write_standin_charts(root / "charts", istio_crds=crds)
         workspace = make_workspace(root / "workspace", engine_bin=engine, cluster=cluster)
         empty = root / "workspace" / "empty"
         empty.mkdir()

@@ -15,18 +15,19 @@ import pulumi
 from mesh.charts import HELM_INSTALL_TYPES, HELM_RELEASE_TYPE
 
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
-# What makes the kubernetes provider (4.25) skip a release's hooks: `disableWebhooks` on install,
-# `disableCRDHooks` on upgrade (it passes each as Helm's `DisableHooks`). An uninstall always runs
-# the chart's pre-delete hooks; the provider has no switch for that.
-SKIP_RELEASE_HOOKS = {"disableWebhooks": True, "disableCRDHooks": True}
+# A release waits for every object whatever `skipAwait` says while it is atomic (Helm: `Wait = Wait
+# || Atomic`), so it is not atomic here. The kubernetes provider (4.25) skips a release's hooks with
+# `disableWebhooks` on install and `disableCRDHooks` on upgrade (it passes each as Helm's
+# `DisableHooks`); an uninstall always runs the chart's pre-delete hooks, it has no switch for that.
+NODE_LESS_RELEASE = {"atomic": False, "disableWebhooks": True, "disableCRDHooks": True}
 
 
 def skip_readiness_waits(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-    """Annotate Kubernetes objects with `pulumi.com/skipAwait`, set `skipAwait` on charts, and skip
-    the hooks of Helm releases."""
+    """Annotate Kubernetes objects with `pulumi.com/skipAwait`, set `skipAwait` on charts, and make
+    Helm releases neither wait nor run their hooks."""
     if args.type_ in HELM_INSTALL_TYPES:
-        hooks = SKIP_RELEASE_HOOKS if args.type_ == HELM_RELEASE_TYPE else {}
-        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True, **hooks}, opts=args.opts)
+        release = NODE_LESS_RELEASE if args.type_ == HELM_RELEASE_TYPE else {}
+        return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True, **release}, opts=args.opts)
     if not args.type_.startswith("kubernetes:") or not args.custom:
         return None
     metadata = dict(args.props.get("metadata") or {})

@@ -42,10 +42,12 @@ def test_charts_skip_their_waits():
     }
 
 
-def test_releases_skip_their_waits_and_their_hooks_whose_jobs_never_run_without_a_node():
-    assert transform("kubernetes:helm.sh/v3:Release", {"chart": "consul"}).props == {
+def test_releases_neither_wait_nor_run_their_hooks_whose_jobs_never_run_without_a_node():
+    # An atomic release waits for every object whatever skipAwait says.
+    assert transform("kubernetes:helm.sh/v3:Release", {"chart": "consul", "atomic": True}).props == {
         "chart": "consul",
         "skipAwait": True,
+        "atomic": False,
         "disableWebhooks": True,
         "disableCRDHooks": True,
     }

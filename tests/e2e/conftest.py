@@ -1,22 +1,20 @@
-"""Fixtures of the end-to-end suite (marked `e2e`): the engine, the stand-in charts, one local
-control plane per test module, and stacks of a project copy that are destroyed at the end.
+"""Fixtures of the end-to-end suite (marked `e2e`): the engine, the published charts, one local
+control plane per test module, and stacks of a project copy.
 
-Everything lives in pytest's temporary folders, and every process is stopped when the module's
-cluster fixture exits, also when a test fails.
+Everything lives in pytest's temporary folders, and every process is stopped when the cluster
+fixture exits, also when a test fails. Stacks are not destroyed at the end: their cluster goes.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine.cluster import Cluster, local_cluster
-from harness import Stack, built_engine, make_workspace
-from reference_data import ISTIO
-from standin_charts import write_standin_charts
+from engine.cluster import Cluster
+from harness import PublishedCharts, Stack, built_engine, e2e_cluster, init_stack, make_workspace
+from reference_data import GATEWAY_API_CRDS, HELM_CHARTS, MISSING_REASON
 
 pytestmark = pytest.mark.e2e
 
@@ -31,44 +29,29 @@ def engine_bin() -> Path:
 
 
 @pytest.fixture(scope="session")
-def istio_crds() -> Path:
-    """Istio's real CRDs: from the upstream reference data, or SERVICEMESH_ISTIO_CRDS."""
-    path = Path(os.environ.get("SERVICEMESH_ISTIO_CRDS", ISTIO / "crd-all.gen.yaml"))
-    if not path.is_file():
-        pytest.skip(f"Istio's CRDs not found at {path}; set SERVICEMESH_ISTIO_CRDS to a crd-all.gen.yaml")
-    return path
-
-
-@pytest.fixture(scope="session")
-def chart_directory(tmp_path_factory: pytest.TempPathFactory, istio_crds: Path) -> Path:
-    return write_standin_charts(tmp_path_factory.mktemp("charts"), istio_crds=istio_crds)
+def published_charts() -> PublishedCharts:
+    """The charts as published upstream, from the reference data (SERVICEMESH_REFERENCE_DIR)."""
+    charts = PublishedCharts(directory=HELM_CHARTS, gateway_api_crds=GATEWAY_API_CRDS)
+    if not charts.directory.is_dir() or not charts.gateway_api_crds.is_file():
+        pytest.skip(f"the published charts are not available: {MISSING_REASON}")
+    return charts
 
 
 @pytest.fixture(scope="module")
 def cluster(engine_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A fresh local control plane per test module, so one module's leftovers never reach another."""
-    with local_cluster(engine_bin, tmp_path_factory.mktemp("cluster")) as running:
+    with e2e_cluster(engine_bin, tmp_path_factory.mktemp("cluster")) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory, cluster: Cluster, engine_bin: Path) -> dict[str, Any]:
-    return make_workspace(tmp_path_factory.mktemp("workspace"), engine_bin=engine_bin, cluster=cluster)
-
-
-@pytest.fixture(scope="module")
-def new_stack(workspace: dict[str, Any], chart_directory: Path):
-    """Create a stack of the project copy from a real stack file; destroyed when the module ends."""
-    created: list[Stack] = []
+def new_stack(
+    tmp_path_factory: pytest.TempPathFactory, cluster: Cluster, engine_bin: Path, published_charts: PublishedCharts
+):
+    """Create a stack on the module's cluster from a real stack file, with overrides."""
+    workspace = make_workspace(tmp_path_factory.mktemp("workspace"), engine_bin=engine_bin, cluster=cluster)
 
     def create(name: str, base_stack: str, overrides: Mapping[str, Any] | None = None) -> Stack:
-        stack = Stack(name, workspace["project"], workspace["env"], chart_directory, base_stack)
-        stack.pulumi("stack", "init", name)
-        stack.configure(overrides)
-        created.append(stack)
-        return stack
+        return init_stack(workspace, name, base_stack, published_charts, overrides)
 
-    yield create
-    for stack in created:
-        stack.pulumi("state", "unprotect", "--all", "--yes", check=False)
-        stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    return create

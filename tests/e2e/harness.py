@@ -1,28 +1,31 @@
 """The end-to-end harness: the real Pulumi CLI on a copy of the project, against a local API server.
 
 Used by the e2e tests' fixtures (`conftest.py`) and by `benchmarks/engine_timings.py`. An e2e
-stack file is a real stack file (`Pulumi.dev.yaml`, `Pulumi.prod.yaml`) plus only what a
-node-less test cluster needs: the local chart directory and `cluster.apiServerOnly`.
+stack file is a real stack file (`Pulumi.dev.yaml`, `Pulumi.prod.yaml`, ...) plus only what a
+node-less test cluster without network needs: every chart taken from the published charts on disk
+(and ambient's Gateway API CRDs from their release manifest on disk), and `cluster.apiServerOnly`.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from engine.cluster import Cluster
-from standin_charts import RECEIVED_VALUES_SUFFIX
+from engine.cluster import Cluster, local_cluster
 
-from review.stacks import PROJECT_ROOT, read_stack_file, stack_file, with_overrides
+from review.stacks import PROJECT_ROOT, read_stack_file, stack_config, stack_file, with_overrides
+from settings.loader import load_settings
 
 ENGINE_BUILD = PROJECT_ROOT / "tools" / "engine" / "build"
 # What the program needs at run time; tests, snapshots and tooling stay behind.
@@ -37,7 +40,27 @@ PROJECT_CONTENT = (
     "settings",
 )
 ADDONS = ("prometheus", "grafana", "kiali", "jaeger")
+# The key naming where a mesh's charts come from, per `mesh.implementation`.
+MESH_CHART_REPOSITORY_KEYS = {
+    "istio-sidecar": "servicemesh:mesh.istio.chartRepository",
+    "istio-ambient": "servicemesh:mesh.istio.chartRepository",
+    "linkerd": "servicemesh:mesh.linkerd.chartRepository",
+    "consul": "servicemesh:mesh.consul.chartRepository",
+}
 PULUMI_TIMEOUT = 900
+# How `pulumi preview --expect-no-changes` refuses, and how it marks a resource it would change.
+NO_CHANGES_EXPECTED = "no changes were expected"
+CHANGE_MARKS = ("+ ", "- ", "~ ", "+-", "-+", "++", "--")
+# The headings of what a preview prints after its steps.
+SUMMARY_SECTIONS = frozenset({"Policies:", "Diagnostics:", "Outputs:", "Resources:"})
+# The API server's own bookkeeping, which changes whatever a stack does.
+VOLATILE_RESOURCES = frozenset({"events", "events.events.k8s.io", "leases.coordination.k8s.io"})
+NAMESPACE_DELETION_TIMEOUT = 120
+# No pod serves an admission webhook on a node-less API server (istiod, Linkerd's proxy injector,
+# Consul's connect-injector never run), and the charts register theirs with `failurePolicy: Fail`:
+# with the webhook plugins on, every Istio or Consul resource, and every pod the controllers
+# create in an injected namespace, would be refused for want of the webhook's service.
+WITHOUT_ADMISSION_WEBHOOKS = ("--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",)
 
 
 def built_engine() -> Path | None:
@@ -47,13 +70,39 @@ def built_engine() -> Path | None:
     return Path(subprocess.run([str(ENGINE_BUILD), "--print-bin-dir"], capture_output=True, text=True).stdout.strip())
 
 
-def e2e_stack_config(base_stack: str, chart_directory: Path, overrides: Mapping[str, Any] | None = None) -> dict:
+@contextmanager
+def e2e_cluster(engine_bin: Path, workdir: Path) -> Iterator[Cluster]:
+    """A fresh local control plane, without admission webhooks (see WITHOUT_ADMISSION_WEBHOOKS)."""
+    with local_cluster(engine_bin, workdir, extra_apiserver_args=WITHOUT_ADMISSION_WEBHOOKS) as running:
+        yield running
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublishedCharts:
+    """The published charts on disk, one folder per chart name the program asks for, and the
+    Gateway API CRDs' release manifest: what the stack would download, without a network."""
+
+    directory: Path
+    gateway_api_crds: Path
+
+    def sources(self, implementation: str) -> dict[str, str]:
+        """Config taking every chart of a stack of `implementation` (and ambient's CRDs) from here.
+
+        Helm installs a chart from a local folder whatever version the stack pins, so the folder's
+        chart is the one installed."""
+        directory = str(self.directory)
+        ambient = {"servicemesh:mesh.istio.ambient.gatewayApiManifest": str(self.gateway_api_crds)}
+        return {
+            MESH_CHART_REPOSITORY_KEYS[implementation]: directory,
+            **(ambient if implementation == "istio-ambient" else {}),
+            **{f"servicemesh:observability.{addon}.chartRepository": directory for addon in ADDONS},
+        }
+
+
+def e2e_stack_config(base_stack: str, charts: PublishedCharts, overrides: Mapping[str, Any] | None = None) -> dict:
     """A real stack file's config, with only what the test cluster needs changed."""
-    harness = {
-        "servicemesh:cluster.apiServerOnly": True,
-        "servicemesh:mesh.chartRepository": str(chart_directory),
-        **{f"servicemesh:observability.{addon}.chartRepository": str(chart_directory) for addon in ADDONS},
-    }
+    implementation = load_settings(stack_config(base_stack, overrides)).mesh.implementation
+    harness = {"servicemesh:cluster.apiServerOnly": True, **charts.sources(implementation)}
     return with_overrides(read_stack_file(stack_file(base_stack)), {**harness, **(overrides or {})})
 
 
@@ -64,13 +113,13 @@ class Stack:
     name: str
     project: Path
     env: dict[str, str]
-    chart_directory: Path
+    charts: PublishedCharts
     base_stack: str
     commands: list[str] = field(default_factory=list)
 
     def configure(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Write `Pulumi.<name>.yaml`: the base stack file with `overrides`, as an operator edits it."""
-        config = e2e_stack_config(self.base_stack, self.chart_directory, overrides)
+        config = e2e_stack_config(self.base_stack, self.charts, overrides)
         path = self.project / f"Pulumi.{self.name}.yaml"
         existing = yaml.safe_load(path.read_text()) if path.exists() else {}
         path.write_text(yaml.safe_dump({**(existing or {}), "config": config}, sort_keys=False))
@@ -88,7 +137,7 @@ class Stack:
         )
         self.commands.append(f"pulumi {' '.join(args)}: {time.monotonic() - started:.1f}s, exit {result.returncode}")
         if check and result.returncode != 0:
-            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+            raise AssertionError(f"pulumi {' '.join(args)} failed:\n{failure_report(result)}")
         return result
 
     def up(self, *args: str) -> subprocess.CompletedProcess:
@@ -99,8 +148,71 @@ class Stack:
         result = self.pulumi("preview", "--json", *args)
         return [step for step in json.loads(result.stdout).get("steps", []) if step["op"] != "same"]
 
+    def preview(self, *args: str) -> Preview:
+        """`pulumi preview` as a person reads it: policy packs report only there (not with `--json`),
+        their verdict per pack only without `--diff`."""
+        result = self.pulumi("preview", *args, check=False)
+        return Preview(output=result.stdout + result.stderr, returncode=result.returncode)
+
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json").stdout)
+
+    def kubernetes_objects(self) -> set[ObjectKey]:
+        """Every Kubernetes object the stack's state holds (the objects of a Helm release are not
+        in the state, only the release)."""
+        resources = json.loads(self.pulumi("stack", "export").stdout)["deployment"].get("resources", [])
+        return {
+            object_key(resource["outputs"])
+            for resource in resources
+            if resource.get("custom") and "kind" in resource.get("outputs", {}) and "metadata" in resource["outputs"]
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preview:
+    """What `pulumi preview` printed."""
+
+    output: str
+    returncode: int
+
+    @property
+    def proposes_changes(self) -> bool:
+        """Whether `--expect-no-changes` refused the preview."""
+        return NO_CHANGES_EXPECTED in self.output
+
+    @property
+    def changes(self) -> list[str]:
+        """The lines of resources it would create, update, replace or delete, with the fields (`[diff: …]`)."""
+        steps = itertools.takewhile(lambda line: line not in SUMMARY_SECTIONS, self.output.splitlines())
+        return [line.strip() for line in steps if line.strip()[:2] in CHANGE_MARKS]
+
+    @property
+    def policies(self) -> list[str]:
+        """Each policy pack's verdict (✅, ⚠️ or ❌, then the pack) and its violations, as printed."""
+        lines = self.output.splitlines()
+        if "Policies:" not in lines:
+            return []
+        section = itertools.takewhile(
+            lambda line: not line or line.startswith(" "), lines[lines.index("Policies:") + 1 :]
+        )
+        return [line.strip() for line in section if line.strip()]
+
+
+def failure_report(result: subprocess.CompletedProcess) -> str:
+    """The diagnostics of a failed pulumi command (the outputs it would print after them are noise)."""
+    _, found, diagnostics = result.stdout.partition("Diagnostics:")
+    report = diagnostics.split("\nOutputs:", 1)[0].split("\nResources:", 1)[0] if found else result.stdout
+    return f"{report[-8000:]}\n{result.stderr[-2000:]}"
+
+
+# (API group, kind, namespace, name): one Kubernetes object, whatever version it is read at.
+ObjectKey = tuple[str, str, str, str]
+
+
+def object_key(manifest: Mapping[str, Any]) -> ObjectKey:
+    group = manifest["apiVersion"].rpartition("/")[0]
+    metadata = manifest["metadata"]
+    return group, manifest["kind"], metadata.get("namespace") or "", metadata["name"]
 
 
 def make_workspace(root: Path, *, engine_bin: Path, cluster: Cluster) -> dict[str, Any]:
@@ -131,6 +243,20 @@ def make_workspace(root: Path, *, engine_bin: Path, cluster: Cluster) -> dict[st
     return {"project": project, "env": env}
 
 
+def init_stack(
+    workspace: Mapping[str, Any],
+    name: str,
+    base_stack: str,
+    charts: PublishedCharts,
+    overrides: Mapping[str, Any] | None = None,
+) -> Stack:
+    """Create stack `name` in a workspace, from the real stack file of `base_stack` with `overrides`."""
+    stack = Stack(name, workspace["project"], workspace["env"], charts, base_stack)
+    stack.pulumi("stack", "init", name)
+    stack.configure(overrides)
+    return stack
+
+
 def _use_this_virtualenv(path: Path) -> None:
     """Point a Pulumi.yaml or PulumiPolicy.yaml at the virtualenv running the tests."""
     document = yaml.safe_load(path.read_text())
@@ -138,11 +264,24 @@ def _use_this_virtualenv(path: Path) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
-def received_values(cluster: Cluster, namespace: str, release: str) -> dict[str, Any]:
-    """The values a stand-in chart received from Helm."""
-    found = cluster.kubectl("get", "configmap", f"{release}{RECEIVED_VALUES_SUFFIX}", "-n", namespace, "-o", "json")
-    return json.loads(json.loads(found.stdout)["data"]["values.json"])
-
-
 def kubectl_json(cluster: Cluster, *args: str) -> dict[str, Any]:
     return json.loads(cluster.kubectl("get", *args, "-o", "json").stdout)
+
+
+def live_objects(cluster: Cluster) -> dict[ObjectKey, dict[str, Any]]:
+    """Every object in the cluster that is not being deleted, by its key."""
+    listable = cluster.kubectl("api-resources", "--verbs=list", "-o", "name").stdout.split()
+    resources = ",".join(resource for resource in listable if resource not in VOLATILE_RESOURCES)
+    items = kubectl_json(cluster, resources, "--all-namespaces")["items"]
+    return {object_key(item): item for item in items if "deletionTimestamp" not in item["metadata"]}
+
+
+def surviving(cluster: Cluster, objects: Iterable[ObjectKey]) -> dict[ObjectKey, dict[str, Any]]:
+    """Those of `objects` still in the cluster once every namespace being deleted is gone."""
+    deadline = time.monotonic() + NAMESPACE_DELETION_TIMEOUT
+    while any("deletionTimestamp" in item["metadata"] for item in kubectl_json(cluster, "namespaces")["items"]):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"namespaces still terminating after {NAMESPACE_DELETION_TIMEOUT}s")
+        time.sleep(1)
+    live = live_objects(cluster)
+    return {key: live[key] for key in objects if key in live}
