@@ -151,6 +151,10 @@ def grafana_values(
         **volume,
         # The chart's test pod is a Helm hook that Pulumi would never run.
         "testFramework": {"enabled": False},
+        # Grafana reads nothing from the API server (no sidecars), so it gets no role at all; the
+        # chart's default is a ClusterRole with `rules: []`, which the API server stores without
+        # `rules`, so every preview would show it changing.
+        "rbac": {"create": False},
         "datasources": {
             "datasources.yaml": {
                 "apiVersion": 1,

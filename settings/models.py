@@ -532,5 +532,5 @@ class ClusterSettings(Settings):
     api_server_only: bool = Field(
         default=False,
         description="The cluster is a bare API server without nodes (the end-to-end tests): nothing waits for "
-        "pods to become ready. Never set it for a real cluster.",
+        "pods to become ready, and Helm releases run none of their hook Jobs. Never set it for a real cluster.",
     )

@@ -729,3 +729,15 @@ def test_a_budget_selecting_the_pods_in_the_same_namespace_satisfies_it():
 
 def test_a_single_replica_needs_no_budget():
     assert findings("replicated-workload-has-disruption-budget", deployment(replicas=1)) == []
+
+
+@pytest.mark.parametrize("controller", ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"])
+def test_linkerds_own_controllers_may_admit_unauthenticated_callers_but_nothing_named_like_them_elsewhere(controller):
+    # The API server and identity-less proxies call them; the chart marks them with its component label.
+    annotations = {"config.linkerd.io/default-inbound-policy": "all-unauthenticated"}
+    chart_rendered = deployment(controller, "linkerd", annotations=annotations)
+    chart_rendered.props["metadata"]["labels"] = {"linkerd.io/control-plane-component": "destination"}
+    impostor = deployment(controller, "team", annotations=annotations)
+
+    assert messages("peer-authentication-no-plaintext", chart_rendered) == []
+    assert len(messages("peer-authentication-no-plaintext", impostor)) == 1

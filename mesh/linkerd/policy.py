@@ -103,6 +103,20 @@ def _describe_source(resource: Resource) -> str:
     return f"ConfigMap {namespace_of(resource.props)}/{name_of(resource.props)}"
 
 
+# Linkerd's own controllers, which its chart annotates `all-unauthenticated` on purpose: the API
+# server calls their webhooks, and proxies that have no identity yet ask identity and destination
+# for one, none of them with a mesh identity. Exempt by name and the chart's component label, not
+# by namespace.
+CONTROL_PLANE_CONTROLLERS = frozenset({"linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"})
+CONTROL_PLANE_COMPONENT_LABEL = "linkerd.io/control-plane-component"
+
+
+def _is_control_plane_controller(props: Mapping[str, Any]) -> bool:
+    return name_of(props) in CONTROL_PLANE_CONTROLLERS and CONTROL_PLANE_COMPONENT_LABEL in mapping_at(
+        props, "metadata", "labels"
+    )
+
+
 def inbound_policy_violations(
     resource_type: str, props: Mapping[str, Any], *, allowed_namespaces: Collection[str]
 ) -> list[str]:
@@ -119,6 +133,8 @@ def inbound_policy_violations(
         return []
     policy = annotations.get(DEFAULT_INBOUND_POLICY_ANNOTATION)
     if policy is None or _is_authenticated(policy) or namespace in allowed_namespaces:
+        return []
+    if resource_type != NAMESPACE and _is_control_plane_controller(props):
         return []
     return [
         f"{what} sets the annotation {DEFAULT_INBOUND_POLICY_ANNOTATION}: {policy}, which admits clients without "

@@ -82,6 +82,18 @@ def test_step_2_moves_one_namespace_to_the_canary(upgrade, cluster):
     assert revision_label(cluster, "sandbox") == "stable"
 
 
+# Found by the published charts, not fixed yet: moving a tag moves istiod's revision-tag objects
+# (Service `istiod-revision-tag-<tag>`, its webhooks) from one istiod chart to the other; Pulumi
+# creates the new chart's copy before it deletes the old one, and server-side apply refuses the
+# second field manager. Strict: these fail the suite the day they pass.
+MOVING_A_TAG_CONFLICTS = pytest.mark.xfail(
+    strict=True,
+    reason="a revision tag's objects move between istiod charts: server-side apply conflict on "
+    "istiod-revision-tag-<tag> (open bug of the canary walk on the published charts)",
+)
+
+
+@MOVING_A_TAG_CONFLICTS
 def test_step_3_moves_every_namespace_with_the_stable_tag(upgrade, cluster):
     apply(upgrade, "3-move-stable")
 
@@ -91,6 +103,7 @@ def test_step_3_moves_every_namespace_with_the_stable_tag(upgrade, cluster):
     assert istiod_revisions(cluster) == {"1-30-3", "1-31-0"}
 
 
+@MOVING_A_TAG_CONFLICTS
 def test_step_4_removes_the_old_revision(upgrade, cluster):
     apply(upgrade, "4-remove-old-revision")
 
