@@ -395,7 +395,7 @@ def rendered_images(stack):
 @pytest.mark.parametrize("stack", ISTIO_STACKS)
 def test_every_istio_image_comes_from_the_configured_hub(charts, stack):
     run = stack_run(stack)
-    hub = load_settings(stack_config(stack)).mesh.image_hub
+    hub = load_settings(stack_config(stack)).mesh.istio.image_hub
     mesh = run.of_type("servicemesh:mesh:IstioMesh")[0]
     istio_charts = {resource.name for resource in run.resources if resource.parent == mesh.urn}
     istio_users = istio_charts | {injected_by(name) for name in istio_charts}
