@@ -9,9 +9,13 @@ from mesh.injected_namespace import InjectedNamespace, InjectedNamespaceArgs
 from observability import Observability, ObservabilityArgs, telemetry_backends
 from settings.loader import load_settings, read_pulumi_config
 from settings.quantities import Requests
-from target_cluster import skip_readiness_waits
+from settings.secrets import keep_secret_config_secret
+from target_cluster import own_declared_fields, skip_readiness_waits
 
-settings = load_settings(read_pulumi_config())
+config = read_pulumi_config()
+settings = load_settings(config)
+keep_secret_config_secret(config, settings=settings)
+pulumi.runtime.register_stack_transform(own_declared_fields)
 if settings.cluster.api_server_only:
     pulumi.runtime.register_stack_transform(skip_readiness_waits)
 

@@ -2,24 +2,38 @@
 
 Starts a local control plane, then times, in one run on one machine: `pulumi preview` of an empty
 Python program (the floor: CLI, language host and plugin start-up), `pulumi preview` of the dev
-stack, its first `pulumi up`, and a no-op `pulumi up`; prints each time and its ratio to the floor.
+stack, its first `pulumi up`, and a no-op `pulumi up`, each as `make up` and the deploy workflow
+run them (with the policy pack); prints each time and its ratio to the floor.
+`benchmarks/peer.py` runs the same beside Helm and kubectl.
 Needs `make engine` and the published charts (the reference data, SERVICEMESH_REFERENCE_DIR).
-Run: `.venv/bin/python benchmarks/engine_timings.py`.
+Run: `.venv/bin/python benchmarks/engine_timings.py [--apps N]`.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path[:0] = [str(TESTS.parent), str(TESTS), str(TESTS / "e2e")]
+sys.path[:0] = [str(TESTS.parent), str(TESTS), str(TESTS / "e2e"), str(Path(__file__).resolve().parent)]
 
-from harness import PublishedCharts, Stack, built_engine, e2e_cluster, make_workspace  # noqa: E402
+from apps_scaling import declared_apps  # noqa: E402
+from harness import Stack, built_engine, e2e_cluster, make_workspace  # noqa: E402
 from reference_data import GATEWAY_API_CRDS, HELM_CHARTS  # noqa: E402
+
+from scripts.run_config import PublishedCharts  # noqa: E402
+
+FLOOR = "engine floor: preview of an empty program"
+PREVIEW = "pulumi preview of dev"
+FIRST_UP = "first pulumi up of dev"
+NO_OP_UP = "no-op pulumi up of dev"
+# What `make up` and the deploy workflow pass: the guardrails run on every preview and up.
+WITH_POLICY_PACK = ("--policy-pack", "policy")
 
 
 def timed(action: Callable[[], object]) -> float:
@@ -28,15 +42,37 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
+def engine_and_charts() -> tuple[Path, PublishedCharts]:
+    """The engine's bin dir and the published charts, or exit saying what is missing."""
     engine = built_engine()
     charts = PublishedCharts(directory=HELM_CHARTS, gateway_api_crds=GATEWAY_API_CRDS)
     if engine is None or not charts.directory.is_dir():
         sys.exit("needs `make engine` and the published charts (SERVICEMESH_REFERENCE_DIR)")
-    with tempfile.TemporaryDirectory() as scratch, e2e_cluster(engine, Path(scratch) / "cluster") as cluster:
-        root = Path(scratch)
-        workspace = make_workspace(root / "workspace", engine_bin=engine, cluster=cluster)
-        empty = root / "workspace" / "empty"
+    return engine, charts
+
+
+def pulumi_timings(
+    engine: Path,
+    charts: PublishedCharts,
+    scratch: Path,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    automatic_log: bool = True,
+) -> dict[str, float]:
+    """Seconds of the engine floor, then of preview, first up and no-op up of dev (with `overrides`),
+    on a fresh control plane of their own (stopped on return).
+
+    `automatic_log=False` runs the CLI without the debug log it writes for every command since
+    Pulumi 3.2xx (`~/.pulumi/logs`, compressed and encrypted), to show that log's share: Pulumi
+    3.260 has no switch for it, but starts without it when it cannot make its log directory, here
+    because a file takes that name."""
+    with e2e_cluster(engine, scratch / "cluster") as cluster:
+        workspace = make_workspace(scratch / "workspace", engine_bin=engine, cluster=cluster)
+        if not automatic_log:
+            home = Path(workspace["env"]["PULUMI_HOME"])
+            home.mkdir(parents=True, exist_ok=True)
+            (home / "logs").write_text("")
+        empty = scratch / "workspace" / "empty"
         empty.mkdir()
         (empty / "Pulumi.yaml").write_text(
             f"name: empty\nruntime:\n  name: python\n  options:\n    virtualenv: {sys.prefix}\n"
@@ -46,18 +82,26 @@ def main() -> None:
         floor_stack.pulumi("stack", "init", "floor")
         dev = Stack("dev-benchmark", workspace["project"], workspace["env"], charts, "dev")
         dev.pulumi("stack", "init", dev.name)
-        dev.configure()
-
-        figures = {
-            "engine floor (preview of an empty program)": timed(lambda: floor_stack.pulumi("preview")),
-            "preview of the dev stack": timed(lambda: dev.pulumi("preview")),
-            "first up of the dev stack": timed(dev.up),
-            "no-op up of the dev stack": timed(dev.up),
+        dev.configure(overrides)
+        return {
+            FLOOR: timed(lambda: floor_stack.pulumi("preview")),
+            PREVIEW: timed(lambda: dev.pulumi("preview", *WITH_POLICY_PACK)),
+            FIRST_UP: timed(lambda: dev.up(*WITH_POLICY_PACK)),
+            NO_OP_UP: timed(lambda: dev.up(*WITH_POLICY_PACK)),
         }
-        dev.pulumi("destroy", "--yes", "--skip-preview")
-    floor = figures["engine floor (preview of an empty program)"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apps", type=int, help="declare this many generated apps instead of dev's own")
+    arguments = parser.parse_args()
+    overrides = {"servicemesh:apps": declared_apps(arguments.apps)} if arguments.apps else None
+
+    engine, charts = engine_and_charts()
+    with tempfile.TemporaryDirectory() as scratch:
+        figures = pulumi_timings(engine, charts, Path(scratch), overrides=overrides)
     for what, seconds in figures.items():
-        print(f"{what:<45} {seconds:7.1f} s  {seconds / floor:5.1f} x floor")
+        print(f"{what:<45} {seconds:7.1f} s  {seconds / figures[FLOOR]:5.1f} x floor")
 
 
 if __name__ == "__main__":

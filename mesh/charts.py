@@ -83,7 +83,9 @@ def install_chart(
                 name=release_name,
                 chart=reference,
                 version=source.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository) if repository else None,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(**_repository_options(repository, helm))
+                if repository
+                else None,
                 namespace=namespace,
                 values=values,
                 atomic=True,
@@ -103,7 +105,9 @@ def install_chart(
             name=release_name,
             chart=reference,
             version=source.version,
-            repository_opts=k8s.helm.v4.RepositoryOptsArgs(repo=repository) if repository else None,
+            repository_opts=k8s.helm.v4.RepositoryOptsArgs(**_repository_options(repository, helm))
+            if repository
+            else None,
             namespace=namespace,
             values=values,
         ),
@@ -111,6 +115,16 @@ def install_chart(
             opts, pulumi.ResourceOptions(protect=keep_crds or None, transforms=transforms)
         ),
     )
+
+
+def _repository_options(repository: str, helm: HelmSettings) -> dict[str, Any]:
+    """Where Helm resolves the chart, and the repository's login if the stack has one; Helm sends
+    it to that repository only, and the password stays a secret in the state."""
+    options: dict[str, Any] = {"repo": repository}
+    if credentials := helm.credentials_for(repository):
+        options["username"] = credentials.username
+        options["password"] = pulumi.Output.secret(credentials.password.get_secret_value())
+    return options
 
 
 def ignore_webhook_ca_bundle_changes(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from mesh.attachment import MeshAttachment, TelemetryBackends
+from mesh.drift import SecurityFields
 from mesh.footprint import MeshFootprint
 from mesh.guardrails import MeshGuardrails
 from settings.models import HelmSettings, MeshWideSettings
@@ -70,20 +71,30 @@ InjectedImages = Callable[[Iterable[Mapping[str, Any]]], list[str]]
 @dataclass(frozen=True, kw_only=True)
 class MeshImplementation:
     """One mesh, as its folder provides it: `settings`, its `mesh.*` keys (with a `provider` literal);
-    `rules`, its checks across keys; `component`, what installs it; `footprint`, how its requests
+    `rules`, its checks across keys, and for the shared ones the ports and names it takes in an
+    app's pod and namespace; `component`, what installs it; `footprint`, how its requests
     are read from what a stack registers; `control_plane_chart` and `injected_images`, the images it
     adds to the pods it injects (which no pod template names), from that chart's rendered objects
     (the chart also shows the policy pack that a stack installs this mesh); `policy`, its part of
-    the policy pack; `outputs`, what each stack output in the component's `exports` says (for
+    the policy pack; `security_fields`, the fields of its objects whose drift outside the stack is
+    a security finding; `outputs`, what each stack output in the component's `exports` says (for
     docs/outputs.md)."""
 
     settings: type[MeshWideSettings]
     rules: Callable[[StackSettings], Iterator[ConfigProblem]]
+    reserved_ports: Mapping[int, str]
+    """The ports the mesh's proxies listen on inside an app's pod, each with what listens there: an
+    app serving on one would never see its traffic."""
+    workload_name_suffixes: tuple[str, ...]
+    """What the mesh appends to a workload's name (`<name>-<suffix>`) to name objects it adds beside it."""
+    namespace_object_names: frozenset[str]
+    """The names of the objects the mesh may add to an enrolled namespace."""
     component: type[ServiceMesh]
     footprint: MeshFootprint
     control_plane_chart: str
     injected_images: InjectedImages
     policy: MeshGuardrails
+    security_fields: SecurityFields
     outputs: Mapping[str, str]
 
     @property

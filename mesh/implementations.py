@@ -12,6 +12,7 @@ from pydantic import Discriminator, Tag
 
 from mesh.component import InjectedImages, MeshArgs, MeshImplementation, ServiceMesh
 from mesh.consul import implementation as consul
+from mesh.drift import CORE_SECURITY_FIELDS, SecurityFields, merged
 from mesh.footprint import MeshFootprint
 from mesh.istio import implementation as istio
 from mesh.linkerd import implementation as linkerd
@@ -28,6 +29,8 @@ FOOTPRINTS: dict[str, MeshFootprint] = {provider: entry.footprint for provider, 
 """What each mesh's charts and injected sidecars request, read from what a stack registers."""
 INJECTED_IMAGES: dict[str, InjectedImages] = {entry.control_plane_chart: entry.injected_images for entry in REGISTRY}
 """The images each mesh adds to the pods it injects, by the chart of its control plane."""
+SECURITY_FIELDS: SecurityFields = merged(CORE_SECURITY_FIELDS, *(entry.security_fields for entry in REGISTRY))
+"""Every field whose drift outside a stack is a security finding, of the Kubernetes kinds and every mesh's."""
 
 
 def provider(value: Any) -> str | None:

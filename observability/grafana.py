@@ -20,7 +20,6 @@ class GrafanaArgs:
     observability: ObservabilitySettings
     placement: AddonPlacement
     dashboards: GrafanaDashboards | None
-    prometheus: pulumi.Resource
 
 
 class Grafana(pulumi.ComponentResource):
@@ -57,7 +56,7 @@ class Grafana(pulumi.ComponentResource):
                 pod_labels=args.placement.pod_labels,
                 admin_secret=GRAFANA_ADMIN_SECRET,
             ),
-            after=[args.prometheus, credentials.secret],
+            after=[credentials.secret],
         )
         self.requests = settings.resources.requested()
         self.admin_user = settings.admin_user

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,6 @@ class KialiArgs:
     placement: AddonPlacement
     mesh_services: Mapping[str, Any]
     """Kiali's `external_services` entries for the mesh (`MeshAttachment.kiali_mesh_services`)."""
-    backends: Sequence[pulumi.Resource]
-    """The add-ons Kiali calls, so it starts after them."""
 
 
 class Kiali(pulumi.ComponentResource):
@@ -62,7 +60,7 @@ class Kiali(pulumi.ComponentResource):
                 pod_labels=args.placement.pod_labels,
                 signing_key_secret=KIALI_SIGNING_KEY_SECRET,
             ),
-            after=[*args.backends, signing_key.secret],
+            after=[signing_key.secret],
         )
         self.requests = settings.resources.requested()
         self.access = endpoints.port_forward(KIALI_SERVICE, KIALI_PORT, "/kiali")

@@ -75,7 +75,6 @@ class Observability(pulumi.ComponentResource):
                     observability=settings,
                     placement=placement,
                     dashboards=args.mesh.grafana_dashboards(),
-                    prometheus=prometheus,
                 ),
                 child,
             )
@@ -87,7 +86,6 @@ class Observability(pulumi.ComponentResource):
                     observability=settings,
                     placement=placement,
                     mesh_services=mesh_services,
-                    backends=[addon for addon in (prometheus, grafana, jaeger) if addon is not None],
                 ),
                 child,
             )

@@ -53,8 +53,8 @@ from settings.models import (
 CONFIG_RELOADER_RESOURCES = ResourceSettings(
     requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(cpu="50m", memory="64Mi")
 )
-# Grafana's init containers: `download-dashboards` (curl) and, with persistence, `init-chown-data`.
-# They run before Grafana starts, so they add nothing to what the pod requests.
+# Grafana's init container `download-dashboards` (curl): it runs before Grafana starts, so it adds
+# nothing to what the pod requests.
 GRAFANA_INIT_RESOURCES = ResourceSettings(
     requests=ComputeQuantities(cpu="5m", memory="16Mi"), limits=OptionalComputeQuantities(cpu="100m", memory="64Mi")
 )
@@ -62,6 +62,9 @@ GRAFANA_INIT_RESOURCES = ResourceSettings(
 # starting the new one: in a rolling update the new pod, scheduled on another node, waits forever
 # for the volume the old one still holds (Multi-Attach error), and the rollout never completes.
 RECREATE_STRATEGY = {"type": "Recreate"}
+# What the policy pack requires of every container and the Prometheus and Jaeger charts leave unset:
+# no gain of privileges through setuid binaries, and the container runtime's default seccomp profile.
+CONTAINER_SECURITY_CONTEXT = {"allowPrivilegeEscalation": False, "seccompProfile": {"type": "RuntimeDefault"}}
 # Grafana's chart downloads dashboards with curl, by default with `-skf`: TLS not verified. Fail on
 # an HTTP error, verify TLS, follow redirects but only to https, and stay quiet except for errors.
 DASHBOARD_CURL_OPTIONS = "-sSfL --proto-redir =https"
@@ -94,6 +97,7 @@ def prometheus_values(
         "persistentVolume": _persistent_volume(prometheus.persistence),
         "resources": prometheus.resources.as_manifest(),
         "podLabels": dict(pod_labels),
+        "containerSecurityContext": CONTAINER_SECURITY_CONTEXT,
     }
     if prometheus.persistence is not None:
         # The chart's default too; stated, because the volume depends on it.
@@ -101,7 +105,12 @@ def prometheus_values(
     return {
         **extra,
         "server": server,
-        "configmapReload": {"prometheus": {"resources": CONFIG_RELOADER_RESOURCES.as_manifest()}},
+        "configmapReload": {
+            "prometheus": {
+                "resources": CONFIG_RELOADER_RESOURCES.as_manifest(),
+                "containerSecurityContext": CONTAINER_SECURITY_CONTEXT,
+            }
+        },
         "alertmanager": {"enabled": False},
         "kube-state-metrics": {"enabled": False},
         "prometheus-node-exporter": {"enabled": False},
@@ -133,11 +142,10 @@ def grafana_values(
         persistence["size"] = grafana.persistence.size
         if grafana.persistence.storage_class:
             persistence["storageClassName"] = grafana.persistence.storage_class
-        # The chart's claim is ReadWriteOnce (its `accessModes`), chowned by an init container.
-        volume = {
-            "deploymentStrategy": RECREATE_STRATEGY,
-            "initChownData": {"resources": GRAFANA_INIT_RESOURCES.as_manifest()},
-        }
+        # The chart's claim is ReadWriteOnce (its `accessModes`). The pod's fsGroup (472, the chart's
+        # default) makes the volume Grafana's; the chart's root init container that chowns it instead
+        # would need CHOWN and DAC_OVERRIDE, which the policy pack refuses.
+        volume = {"deploymentStrategy": RECREATE_STRATEGY, "initChownData": {"enabled": False}}
     values: dict[str, Any] = {
         "admin": {
             "existingSecret": admin_secret,
@@ -155,6 +163,8 @@ def grafana_values(
         # chart's default is a ClusterRole with `rules: []`, which the API server stores without
         # `rules`, so every preview would show it changing.
         "rbac": {"create": False},
+        # Nor does it need the API token the chart mounts by default.
+        "automountServiceAccountToken": False,
         "datasources": {
             "datasources.yaml": {
                 "apiVersion": 1,
@@ -258,6 +268,9 @@ def jaeger_values(jaeger: JaegerSettings, *, data_claim: str | None, pod_labels:
         "replicas": 1,
         "resources": jaeger.resources.as_manifest(),
         "podLabels": dict(pod_labels),
+        "securityContext": CONTAINER_SECURITY_CONTEXT,
+        # Jaeger reads nothing from the API server; the chart mounts its token by default.
+        "serviceAccount": {"automountServiceAccountToken": False},
     }
     if data_claim is not None:
         deployment["extraVolumes"] = [{"name": JAEGER_DATA_VOLUME, "persistentVolumeClaim": {"claimName": data_claim}}]

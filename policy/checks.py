@@ -4,6 +4,7 @@ A resource check takes one resource's type token and props and returns the viola
 (empty when it complies); a stack check takes every resource of the stack and returns
 violations, each naming the resource it is about. Every message says what to change. The rules
 in a mesh's terms are in its folder (`mesh/<provider>/policy.py`); the ones here walk the registry.
+Pod security is in `policy.pod_security`, exposure in prod in `policy.exposure`.
 """
 
 from __future__ import annotations
@@ -11,22 +12,25 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
-
-from pydantic import TypeAdapter, ValidationError
+from urllib.parse import urlsplit
 
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.guardrails import Resource, Violation, describe
+from mesh.image_references import DEFAULT_REGISTRY, DEFAULT_REGISTRY_ALIASES, ImageReferenceError, image_reference
 from mesh.implementations import DEFAULT, REGISTRY
 from mesh.objects import (
+    DEFAULT_NAMESPACE,
     DEPLOYMENT,
     NAMESPACE,
-    POD_DISRUPTION_BUDGET,
-    SERVICE,
     STATEFUL_SET,
+    WORKLOAD_PATCH_TYPES,
     WORKLOAD_TYPES,
     chart_name,
     containers_of,
-    labels_of,
+    custom_cluster_scoped_kinds,
+    is_kind,
+    is_namespaced,
+    kind_of,
     lookup,
     mapping_at,
     name_of,
@@ -36,13 +40,10 @@ from mesh.objects import (
     replicas_of,
 )
 from settings.artifacts import RETIRED_LOCATIONS
-from settings.models import PinnedImage
 
-EXPOSED_SERVICE_TYPES = frozenset({"LoadBalancer", "NodePort"})
 # A Helm chart version pinned exactly: SemVer 2 (as Helm reads it, `v` prefix allowed), no range.
-_EXACT_CHART_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+_EXACT_CHART_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 _LOCAL_CHART_PREFIXES = ("/", "./", "../", "file://")
-_PINNED_IMAGE = TypeAdapter(PinnedImage)
 # The chart of each mesh's control plane: how the pack tells which mesh a stack runs. Not the stack's
 # config: the pack also judges real previews, and what counts is what the stack installs.
 _CONTROL_PLANE_CHARTS = {entry.control_plane_chart: entry.provider for entry in REGISTRY}
@@ -109,13 +110,15 @@ def helm_chart_pin_violations(resource_type: str, props: Mapping[str, Any]) -> l
     chart = str(lookup(props, "chart") or "")
     version = str(lookup(props, "version") or "")
     violations = []
-    if not _EXACT_CHART_VERSION.match(version):
+    if not _EXACT_CHART_VERSION.fullmatch(version):
         found = f"version {version!r}" if version else "no version"
         violations.append(
             f"chart '{chart}' has {found}: pin one exact chart version such as 1.30.3 (no range, no latest), so "
             "every preview installs what was reviewed"
         )
-    if not _names_chart_source(chart, str(lookup(props, "repositoryOpts", "repo") or "")):
+    repository = str(lookup(props, "repositoryOpts", "repo") or "")
+    violations += _chart_source_problems(chart, repository)
+    if not _names_chart_source(chart, repository):
         violations.append(
             f"chart '{chart}' does not name its source: set repositoryOpts.repo to the chart's https:// "
             "repository, or give the chart as an oci:// reference or a local path (/…, ./…, ../…); a bare or "
@@ -125,7 +128,27 @@ def helm_chart_pin_violations(resource_type: str, props: Mapping[str, Any]) -> l
 
 
 def _names_chart_source(chart: str, repository: str) -> bool:
-    return bool(repository) or chart.startswith(("oci://", *_LOCAL_CHART_PREFIXES))
+    # A chart given as a URL (`oci://…`, or an archive's `https://…/chart-1.2.3.tgz`) names its source too.
+    return bool(repository) or "://" in chart or chart.startswith(_LOCAL_CHART_PREFIXES)
+
+
+def _chart_source_problems(chart: str, repository: str) -> list[str]:
+    """A chart source fetched over plain http, or with credentials written into its URL."""
+    problems = []
+    for field, url in (("repositoryOpts.repo", repository), ("chart", chart)):
+        parts = urlsplit(url)
+        if parts.scheme.lower() == "http":
+            problems.append(
+                f"chart '{chart_name(chart)}' comes from {field} over plain http://, so anyone on the path can "
+                "swap the chart: use its https:// repository or an oci:// reference"
+            )
+        if "@" in parts.netloc:
+            problems.append(
+                f"chart '{chart_name(chart)}' has credentials in its {field} URL, which the stack's state and "
+                "every preview show: remove them from the URL and set repositoryOpts.username and "
+                "repositoryOpts.password from secrets"
+            )
+    return problems
 
 
 # Artifact locations
@@ -166,24 +189,91 @@ def _strings_in(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
 # Workloads
 
 
-def image_pin_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """Every container image is pinned by tag or digest, and the tag is not `latest` (but for an image
-    a mesh's injector replaces)."""
-    pod_spec = pod_spec_of(resource_type, props)
+# Tags that name whatever was pushed under them last, whatever their case (`LATEST` moves like `latest`).
+MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge"})
+# A tag that names one exact release: a full X.Y.Z version in it (`1.30.3`, `v2.18.3`, `1.30.3-distroless`,
+# `edge-26.8.3`); `1.30` or `3` name whatever patch release is pushed next.
+_EXACT_VERSION_TAG = re.compile(r"(?<![0-9.])v?[0-9]+\.[0-9]+\.[0-9]+(?![0-9])")
+
+
+def _container_images(resource_type: str, props: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """(container, image) of every container of a pod template (init and ephemeral ones too), but an
+    image a mesh's injector replaces and, in a patch, a container that leaves its image to the object."""
+    pod_spec = pod_spec_of(resource_type, props, patches=True)
     if pod_spec is None:
-        return []
-    annotations = mapping_at(pod_metadata_of(resource_type, props), "annotations")
-    violations = []
-    for container in containers_of(pod_spec):
-        image = str(lookup(container, "image") or "")
-        if any(entry.policy.injects_image(annotations, image) for entry in REGISTRY):
+        return
+    annotations = mapping_at(pod_metadata_of(resource_type, props, patches=True), "annotations")
+    for container in containers_of(pod_spec, ephemeral=True):
+        image = lookup(container, "image")
+        if image is None and resource_type in WORKLOAD_PATCH_TYPES:
             continue
+        image = str(image or "")
+        if not any(entry.policy.injects_image(annotations, image) for entry in REGISTRY):
+            yield container, image
+
+
+def image_pin_violations(resource_type: str, props: Mapping[str, Any], *, prod: bool) -> list[str]:
+    """Every container image is pinned: by a digest, or by a tag that is none of `MUTABLE_TAGS` (in any
+    case) and, in `prod`, names an exact version."""
+    return [
+        f"{_describe_container(resource_type, props, container)}: image {image!r} {problem}"
+        for container, image in _container_images(resource_type, props)
+        for problem in [_image_pin_problem(image, prod=prod)]
+        if problem
+    ]
+
+
+def _image_pin_problem(image: str, *, prod: bool) -> str | None:
+    if not image:
+        return "is missing: name an image pinned by an exact version tag or a digest"
+    try:
+        image_reference(image)
+    except ImageReferenceError as error:
+        return f"cannot be pulled as written ({error}): give an image reference pinned by version or digest"
+    name, _, digest = image.partition("@")
+    last_part = name.rsplit("/", 1)[-1]
+    tag = last_part.partition(":")[2]
+    if digest:
+        return None
+    if not tag:
+        return "is untagged, which pulls whatever 'latest' is: pin an exact version tag or a digest"
+    if tag.lower() in MUTABLE_TAGS:
+        return f"has the tag {tag!r}, which moves with every push: pin an exact version tag or a digest"
+    if prod and not _EXACT_VERSION_TAG.search(tag):
+        return f"has the tag {tag!r}, which names no exact version: in prod pin an exact version (1.2.3) or a digest"
+    return None
+
+
+def image_registry_violations(
+    resource_type: str, props: Mapping[str, Any], *, allowed_registries: Collection[str]
+) -> list[str]:
+    """With `allowed_registries` (registries, or registry paths such as `quay.io/prometheus`), every
+    container image comes from one of them; without, any registry is allowed."""
+    if not allowed_registries:
+        return []
+    allowed = [_normalised_location(location) for location in allowed_registries]
+    violations = []
+    for container, image in _container_images(resource_type, props):
         try:
-            _PINNED_IMAGE.validate_python(image)
-        except ValidationError as error:
-            reason = error.errors()[0]["ctx"]["error"]
-            violations.append(f"{_describe_container(resource_type, props, container)}: image {image!r} {reason}")
+            reference = image_reference(image)
+        except ImageReferenceError:
+            continue  # container-image-pinned reports it
+        location = f"{reference.registry}/{reference.repository}"
+        if not any(location == prefix or location.startswith(f"{prefix}/") for prefix in allowed):
+            violations.append(
+                f"{_describe_container(resource_type, props, container)}: image {image!r} ({location}) is outside "
+                f"the allowed registries ({', '.join(allowed_registries)}): mirror it into one of them and pull it "
+                "from there, or add its registry to servicemesh:cluster.allowedRegistries"
+            )
     return violations
+
+
+def _normalised_location(location: str) -> str:
+    """A registry path as `image_reference` writes an image's: Docker Hub under one name."""
+    registry, slash, path = location.rstrip("/").partition("/")
+    if registry in DEFAULT_REGISTRY_ALIASES:
+        registry = DEFAULT_REGISTRY
+    return f"{registry}{slash}{path}"
 
 
 def container_resource_violations(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -257,7 +347,8 @@ def _enrolment_choices(meshes: Collection[str]) -> str:
 
 def disruption_budget_advisories(resources: Sequence[Resource]) -> list[Violation]:
     """Every Deployment or StatefulSet of more than one replica has a PodDisruptionBudget selecting its pods."""
-    budgets = [resource.props for resource in resources if resource.type == POD_DISRUPTION_BUDGET]
+    # Any version: a chart rendered without the cluster's API versions may still write policy/v1beta1.
+    budgets = [resource.props for resource in resources if is_kind(resource.type, "policy", "PodDisruptionBudget")]
     return [
         Violation(
             f"{describe(resource.type, resource.props)} runs {replicas_of(resource.props)} replicas without a "
@@ -282,67 +373,78 @@ def _budget_selects(budget: Mapping[str, Any], workload: Resource) -> bool:
     )
 
 
-# Add-on dashboards
+# Mesh bypasses
 
 
-def dashboard_exposure_violations(
-    resource_type: str, props: Mapping[str, Any], *, dashboard_names: Collection[str]
-) -> list[str]:
-    """No add-on dashboard Service, or Helm value of an add-on chart, is a LoadBalancer or NodePort.
-
-    A Service is a dashboard's when its `app.kubernetes.io/name` or `app` label is one of
-    `dashboard_names`, or its name is one of them or starts with one and a dash (`grafana`,
-    `prometheus-server`). A chart is an add-on's when its name contains one of them
-    (`kiali-server`, `kube-prometheus-stack`); in its values, any `type` under a key ending in
-    `service`, and any `service_type` or `serviceType`, counts as a Service type.
-    """
-    if resource_type == SERVICE and _is_dashboard_service(props, dashboard_names):
-        service_type = lookup(props, "spec", "type")
-        if service_type in EXPOSED_SERVICE_TYPES:
-            return [
-                f"{describe(resource_type, props)} is a {service_type}, which exposes an add-on dashboard outside "
-                "the cluster in prod: make it ClusterIP and reach it with kubectl port-forward, or through the "
-                "ingress gateway behind authentication"
-            ]
-    if resource_type in HELM_INSTALL_TYPES and _is_dashboard_chart(str(lookup(props, "chart") or ""), dashboard_names):
-        return [
-            f"chart '{lookup(props, 'chart')}' sets values.{path} = {service_type}, which exposes an add-on dashboard "
-            "outside the cluster in prod: set it to ClusterIP (or leave the chart's default) and use kubectl "
-            "port-forward, or the ingress gateway behind authentication"
-            for path, service_type in _service_types_in_values(mapping_at(props, "values"))
-            if service_type in EXPOSED_SERVICE_TYPES
-        ]
-    return []
-
-
-def _is_dashboard_service(props: Mapping[str, Any], dashboard_names: Collection[str]) -> bool:
-    labels = labels_of(props)
-    name = name_of(props)
-    return (
-        labels.get("app.kubernetes.io/name") in dashboard_names
-        or labels.get("app") in dashboard_names
-        or any(name == dashboard or name.startswith(f"{dashboard}-") for dashboard in dashboard_names)
+def enrolled_namespaces(resources: Sequence[Resource]) -> frozenset[str]:
+    """The namespaces the stack declares and enrols in a mesh: as a whole, or through any of its
+    workloads (a mesh that enrols pod by pod)."""
+    workloads = _workloads_by_namespace(resources)
+    return frozenset(
+        namespace
+        for namespace, props in ((name_of(item.props), item.props) for item in resources if item.type == NAMESPACE)
+        if is_enrolled(props, workloads.get(namespace, []))
+        or any(is_enrolled(props, [workload]) for workload in workloads.get(namespace, []))
     )
 
 
-def _is_dashboard_chart(chart: str, dashboard_names: Collection[str]) -> bool:
-    return any(dashboard in chart_name(chart) for dashboard in dashboard_names)
+def mesh_bypass_violations(resources: Sequence[Resource], *, config: Mapping[str, Any]) -> list[Violation]:
+    """Nothing takes a workload of an enrolled namespace out of the mesh's mTLS or authorization, in
+    any mesh's terms, each given the policy's `config`."""
+    enrolled = enrolled_namespaces(resources)
+    return [
+        violation
+        for entry in REGISTRY
+        for violation in entry.policy.bypass_violations(resources, enrolled_namespaces=enrolled, config=config)
+    ]
 
 
-def _service_types_in_values(values: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Any]]:
-    """(dotted path, value) of every Service type a chart's values set, at any depth."""
-    for key, value in values.items():
-        key_path = f"{path}.{key}" if path else str(key)
-        if isinstance(value, Mapping):
-            if str(key).lower().endswith("service") and "type" in value:
-                yield f"{key_path}.type", value["type"]
-            yield from _service_types_in_values(value, key_path)
-        elif str(key) in ("service_type", "serviceType"):
-            yield key_path, value
-        elif isinstance(value, Sequence) and not isinstance(value, str):
-            for index, item in enumerate(value):
-                if isinstance(item, Mapping):
-                    yield from _service_types_in_values(item, f"{key_path}[{index}]")
+# System namespaces
+
+# Kubernetes' own namespaces, and `default`, where an object without a namespace lands.
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", DEFAULT_NAMESPACE)
+
+
+def system_namespace_violations(resources: Sequence[Resource]) -> list[Violation]:
+    """The stack creates nothing in a system namespace: no object, no chart installed there, and none
+    of those namespaces declared as its own. An object without a namespace is in `default`, unless its
+    kind is cluster-scoped (Kubernetes' own kinds, and custom ones by the stack's CRDs)."""
+    cluster_scoped = custom_cluster_scoped_kinds(
+        item.props for item in resources if is_kind(item.type, "apiextensions.k8s.io", "CustomResourceDefinition")
+    )
+    violations = []
+    for resource in resources:
+        if resource.type in HELM_INSTALL_TYPES:
+            if "chart" not in resource.props:
+                continue  # a real preview's v4 Chart, without its inputs: its objects are judged one by one
+            namespace = str(lookup(resource.props, "namespace") or DEFAULT_NAMESPACE)
+            subject = f"chart '{lookup(resource.props, 'chart')}' installs into"
+        elif resource.type == NAMESPACE:
+            namespace = name_of(resource.props)
+            subject = "the stack declares"
+        elif is_namespaced(resource.type, custom_cluster_scoped=cluster_scoped):
+            namespace = namespace_of(resource.props)
+            subject = f"{describe(resource.type, resource.props)} is in"
+        else:
+            continue
+        if namespace in SYSTEM_NAMESPACES and not _is_exempt_from_system_namespaces(resource, namespace):
+            violations.append(
+                Violation(
+                    f"{subject} the system namespace '{namespace}', where nothing of the stack belongs (and which no "
+                    "mesh or pack rule treats as the stack's): put it in a namespace the stack declares",
+                    resource.urn,
+                )
+            )
+    return violations
+
+
+def _is_exempt_from_system_namespaces(resource: Resource, namespace: str) -> bool:
+    return any(
+        (exemption.kind, exemption.namespace, exemption.name)
+        == (kind_of(resource.type), namespace, name_of(resource.props))
+        for entry in REGISTRY
+        for exemption in entry.policy.system_namespace_exemptions
+    )
 
 
 def _describe_container(resource_type: str, props: Mapping[str, Any], container: Mapping[str, Any]) -> str:

@@ -1,11 +1,12 @@
-"""The pack's policies: each rule of `policy.checks` wired into a CrossGuard policy with its
-enforcement level and configuration schema.
+"""The pack's policies: each rule of `policy.checks`, `policy.pod_security` and `policy.exposure`
+wired into a CrossGuard policy with its enforcement level and configuration schema.
 
 Configuration comes from the policy pack config (`pulumi preview --policy-pack policy
 --policy-pack-config <file>`); every property has a default, applied here too so that a
-policy validated outside the CLI behaves the same. The stack's environment, which the
-dashboard policy needs, is the stack config `servicemesh:environment`: the engine hands a
-policy pack the stack's config as it hands it to the program.
+policy validated outside the CLI behaves the same. The stack's environment, which the prod
+rules need, is the stack config `servicemesh:environment`, and the registries images may come
+from are `servicemesh:cluster.allowedRegistries`: the engine hands a policy pack the stack's
+config as it hands it to the program.
 """
 
 from __future__ import annotations
@@ -27,18 +28,23 @@ from pulumi_policy import (
 
 from mesh.implementations import REGISTRY
 from policy.checks import (
+    SYSTEM_NAMESPACES,
     Resource,
     Violation,
     container_resource_violations,
-    dashboard_exposure_violations,
     disruption_budget_advisories,
     helm_chart_pin_violations,
     image_pin_violations,
+    image_registry_violations,
+    mesh_bypass_violations,
     mesh_wide_mtls_violations,
     namespace_enrolment_violations,
     plaintext_mode_violations,
     retired_location_violations,
+    system_namespace_violations,
 )
+from policy.exposure import exposure_violations
+from policy.pod_security import pod_security_violations, service_account_token_violations
 from settings.artifacts import RETIRED_LOCATIONS
 from settings.problems import NAMESPACE
 
@@ -49,11 +55,13 @@ MESH_OWN_NAMESPACES = [namespace for entry in REGISTRY for namespace in entry.po
 
 # Where the project's stacks run the add-ons when not in the mesh's own namespace.
 ADDONS_NAMESPACE = "observability"
+# The stack config key (under `servicemesh:cluster`) that lists the registries images may come from.
+ALLOWED_REGISTRIES_KEY = "allowedRegistries"
 
 _NAMESPACE_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
 
-MTLS_SCHEMA = PolicyConfigSchema(
-    properties={name: spec for entry in REGISTRY for name, spec in entry.policy.mtls_config.items()}
+MESH_SCHEMA = PolicyConfigSchema(
+    properties={name: spec for entry in REGISTRY for name, spec in entry.policy.policy_config.items()}
 )
 PEER_AUTHENTICATION_SCHEMA = PolicyConfigSchema(
     properties={
@@ -69,26 +77,20 @@ ENROLMENT_SCHEMA = PolicyConfigSchema(
     properties={
         "exemptNamespaces": {
             **_NAMESPACE_LIST,
-            "default": [*MESH_OWN_NAMESPACES, ADDONS_NAMESPACE, "kube-system"],
+            "default": [*MESH_OWN_NAMESPACES, ADDONS_NAMESPACE],
             "description": "Namespaces whose workloads need not be in the mesh: the mesh's own and the add-ons' "
             f"(servicemesh:observability.namespace; the project's stacks that keep them out of the mesh's "
             f"namespace use '{ADDONS_NAMESPACE}').",
         }
     }
 )
-DASHBOARD_SCHEMA = PolicyConfigSchema(
+PROD_SCHEMA = PolicyConfigSchema(
     properties={
         "prodEnvironments": {
             "type": "array",
             "items": {"type": "string"},
             "default": ["prod"],
             "description": "Values of servicemesh:environment (or stack names, for stacks without it) that are prod.",
-        },
-        "dashboardNames": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": ["kiali", "grafana", "prometheus", "jaeger"],
-            "description": "Names that identify an add-on dashboard's Services (by label or name) and Helm charts.",
         },
     }
 )
@@ -112,6 +114,17 @@ def stack_environment() -> str:
     return pulumi.Config(NAMESPACE).get("environment") or pulumi.get_stack()
 
 
+def is_prod(args: ResourceValidationArgs | StackValidationArgs) -> bool:
+    """Whether the stack under preview is prod, as the policy's `prodEnvironments` config says."""
+    return stack_environment() in policy_config(args, PROD_SCHEMA)["prodEnvironments"]
+
+
+def allowed_registries() -> list[str]:
+    """The registries the stack's images may come from (`servicemesh:cluster.allowedRegistries`); empty: any."""
+    cluster = pulumi.Config(NAMESPACE).get_object("cluster") or {}
+    return list(cluster.get(ALLOWED_REGISTRIES_KEY) or []) if isinstance(cluster, dict) else []
+
+
 def stack_resources(args: StackValidationArgs) -> list[Resource]:
     return [Resource(item.resource_type, item.props, item.urn, item.name) for item in args.resources]
 
@@ -125,7 +138,7 @@ def _report(violations: Iterable[str | Violation], report_violation: ReportViola
 
 
 def _validate_mesh_wide_mtls(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    config = policy_config(args, MTLS_SCHEMA)
+    config = policy_config(args, MESH_SCHEMA)
     _report(mesh_wide_mtls_violations(stack_resources(args), config=config), report_violation)
 
 
@@ -137,6 +150,11 @@ def _validate_peer_authentication_modes(args: ResourceValidationArgs, report_vio
     )
 
 
+def _validate_mesh_bypasses(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    config = policy_config(args, MESH_SCHEMA)
+    _report(mesh_bypass_violations(stack_resources(args), config=config), report_violation)
+
+
 def _validate_helm_charts(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     _report(helm_chart_pin_violations(args.resource_type, args.props), report_violation)
 
@@ -146,11 +164,24 @@ def _validate_artifact_locations(args: ResourceValidationArgs, report_violation:
 
 
 def _validate_images(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    _report(image_pin_violations(args.resource_type, args.props), report_violation)
+    _report(image_pin_violations(args.resource_type, args.props, prod=is_prod(args)), report_violation)
+
+
+def _validate_image_registries(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    violations = image_registry_violations(args.resource_type, args.props, allowed_registries=allowed_registries())
+    _report(violations, report_violation)
 
 
 def _validate_container_resources(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     _report(container_resource_violations(args.resource_type, args.props), report_violation)
+
+
+def _validate_pod_security(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    _report(pod_security_violations(args.resource_type, args.props), report_violation)
+
+
+def _validate_service_account_tokens(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    _report(service_account_token_violations(stack_resources(args)), report_violation)
 
 
 def _validate_namespace_enrolment(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -158,13 +189,13 @@ def _validate_namespace_enrolment(args: StackValidationArgs, report_violation: R
     _report(namespace_enrolment_violations(stack_resources(args), exempt_namespaces=exempt), report_violation)
 
 
-def _validate_dashboard_exposure(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    config = policy_config(args, DASHBOARD_SCHEMA)
-    if stack_environment() in config["prodEnvironments"]:
-        violations = dashboard_exposure_violations(
-            args.resource_type, args.props, dashboard_names=config["dashboardNames"]
-        )
-        _report(violations, report_violation)
+def _validate_exposure(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if is_prod(args):
+        _report(exposure_violations(stack_resources(args)), report_violation)
+
+
+def _validate_system_namespaces(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    _report(system_namespace_violations(stack_resources(args)), report_violation)
 
 
 def _validate_disruption_budgets(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -178,7 +209,7 @@ POLICIES: list[Policy] = [
         f"{'; '.join(entry.policy.mtls_rule for entry in REGISTRY)}.",
         validate=_validate_mesh_wide_mtls,
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=MTLS_SCHEMA,
+        config_schema=MESH_SCHEMA,
     ),
     ResourceValidationPolicy(
         name="peer-authentication-no-plaintext",
@@ -188,9 +219,18 @@ POLICIES: list[Policy] = [
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=PEER_AUTHENTICATION_SCHEMA,
     ),
+    StackValidationPolicy(
+        name="no-mesh-bypass",
+        description="Nothing takes a workload of an enrolled namespace out of the mesh's mTLS or authorization: "
+        f"{'; '.join(entry.policy.bypass_rule for entry in REGISTRY)}.",
+        validate=_validate_mesh_bypasses,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=MESH_SCHEMA,
+    ),
     ResourceValidationPolicy(
         name="helm-chart-pinned",
-        description="Every Helm chart pins an exact version and names its repository.",
+        description="Every Helm chart pins an exact version and names its source, over https:// or oci:// and "
+        "without credentials in the URL.",
         validate=_validate_helm_charts,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
@@ -204,14 +244,38 @@ POLICIES: list[Policy] = [
     ),
     ResourceValidationPolicy(
         name="container-image-pinned",
-        description="No container image is untagged or tagged `latest`.",
+        description="No container image is untagged or has a moving tag (latest, stable, main, master, edge, in "
+        "any case); in prod every image names an exact version or a digest.",
         validate=_validate_images,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=PROD_SCHEMA,
+    ),
+    ResourceValidationPolicy(
+        name="container-image-registry-allowed",
+        description=f"With servicemesh:cluster.{ALLOWED_REGISTRIES_KEY} set, every container image comes from one "
+        "of those registries.",
+        validate=_validate_image_registries,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(
         name="container-resources-set",
         description="Every container requests CPU and memory and has a memory limit.",
         validate=_validate_container_resources,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="pod-security",
+        description="No pod template runs a container privileged, with privilege escalation, added capabilities, "
+        "as root, without a seccomp profile, or with the node's network, processes, IPC, files or ports, but "
+        "what a mesh names for one of its own objects with its reason.",
+        validate=_validate_pod_security,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="service-account-token-only-where-needed",
+        description="A pod mounts an API token only when its ServiceAccount is bound to a role in the stack or "
+        "its mesh logs it in with the token.",
+        validate=_validate_service_account_tokens,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(
@@ -222,12 +286,20 @@ POLICIES: list[Policy] = [
         enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=ENROLMENT_SCHEMA,
     ),
-    ResourceValidationPolicy(
-        name="dashboard-not-exposed-in-prod",
-        description="In prod, no add-on dashboard (Kiali, Grafana, Prometheus, Jaeger) is a LoadBalancer or NodePort.",
-        validate=_validate_dashboard_exposure,
+    StackValidationPolicy(
+        name="no-external-exposure-in-prod",
+        description="In prod, nothing is reachable from outside the cluster but the mesh's ingress gateway: no "
+        "other LoadBalancer, NodePort or externalIPs Service, Ingress, Gateway or route to one, and no chart "
+        "values that would create them.",
+        validate=_validate_exposure,
         enforcement_level=EnforcementLevel.MANDATORY,
-        config_schema=DASHBOARD_SCHEMA,
+        config_schema=PROD_SCHEMA,
+    ),
+    StackValidationPolicy(
+        name="nothing-in-system-namespaces",
+        description=f"The stack creates nothing in {_in_words(list(SYSTEM_NAMESPACES), 'or')}.",
+        validate=_validate_system_namespaces,
+        enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(
         name="replicated-workload-has-disruption-budget",

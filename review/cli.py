@@ -1,13 +1,17 @@
-"""The `python -m review` command line: render, diff, footprint, images, snapshot and affected.
+"""The `python -m review` command line: render, diff, footprint, images, snapshot, affected, drift and adopt.
 
-Exit codes: 0 success (no difference), 1 a difference (diff, snapshot check), 2 bad input — an
-unknown, missing or malformed stack file, bad stack config, or (images) a chart that cannot be
-rendered offline or no helm — reported in one message without a traceback.
+Exit codes: 0 success (no difference), 1 a difference (diff, snapshot check, drift), 2 bad input — an
+unknown, missing or malformed stack file, bad stack config, (images) a chart that cannot be
+rendered offline or no helm, (drift) a preview that failed — reported in one message without a
+traceback, and 3 drift of a security-relevant field, or (adopt) a plan that would replace or
+delete an object.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +24,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mesh.implementations import SECURITY_FIELDS
+from review.adopt import AdoptionPlan, adoption_plan
 from review.affected import affected_stacks
 from review.diff import RenderDiff, diff_renders
+from review.drift import DriftError, DriftReport, drift_report, parse_preview
 from review.footprint import Footprint, Requests, stack_footprint
 from review.images import ImagesError, StackImage, stack_images
 from review.program import StackRun, run_program
@@ -31,6 +38,8 @@ from review.stacks import StackFile, StackFileError, engine_config, read_stack_f
 from settings.loader import ConfigError
 
 BAD_INPUT = 2
+SECURITY_DRIFT = 3
+ADOPTION_REFUSED = 3
 
 app = typer.Typer(
     help="Review infrastructure changes offline: the program runs under Pulumi mocks, no cluster or backend.",
@@ -141,6 +150,101 @@ def affected() -> None:
     out.out(json.dumps(affected_stacks(sys.stdin.read().split(), stack_names())))
 
 
+@app.command()
+def drift(
+    stack: Annotated[str, typer.Argument(help="The stack, by name, in the current Pulumi backend.")],
+    preview_json: Annotated[
+        Path | None,
+        typer.Option("--preview-json", help="Read a saved `pulumi preview --refresh --json` instead of running it."),
+    ] = None,
+) -> None:
+    """Report what changed in the cluster outside the stack: runs `pulumi preview --refresh --json
+    --expect-no-changes` (the engine, the backend and the cluster's credentials are needed) and lists
+    each object and field that differs. Exit 1 on drift, 3 on drift of a security-relevant field."""
+    with _bad_input_exits():
+        text = _saved_preview(preview_json) if preview_json else _refreshed_preview(stack)
+        report = drift_report(parse_preview(text), SECURITY_FIELDS)
+    _print_drift(stack, report)
+    raise typer.Exit(SECURITY_DRIFT if report.security else 1 if report.objects else 0)
+
+
+@app.command()
+def adopt(
+    stack: Annotated[str, typer.Argument(help="The new stack, by name, in the current Pulumi backend.")],
+) -> None:
+    """Before the first `pulumi up` of a stack on a cluster where the mesh already runs (installed
+    with `helm install` or `kubectl`): list the objects the update adopts in place, each declared
+    value the cluster holds differently, and the objects it creates. Exit 3 if it would replace or
+    delete anything. Needs the engine, the backend and `kubectl` with the cluster's credentials."""
+    with _bad_input_exits():
+        plan = adoption_plan(parse_preview(_preview(stack)), _live_object)
+    _print_adoption(stack, plan)
+    raise typer.Exit(ADOPTION_REFUSED if plan.refused else 0)
+
+
+def _live_object(api_version: str, kind: str, namespace: str, name: str) -> dict | None:
+    """The object from the cluster with `kubectl get`, or None if it has none."""
+    group, _, version = api_version.rpartition("/")
+    resource = f"{kind}.{version}.{group}" if group else kind
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise DriftError("kubectl is not on PATH (make engine builds it: tools/engine/build --print-bin-dir)")
+    command = [kubectl, "get", resource, name, "--ignore-not-found", "-o", "json"]
+    result = subprocess.run(command + (["-n", namespace] if namespace else []), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DriftError(f"kubectl get {resource} {name} failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def _print_adoption(stack: str, plan: AdoptionPlan) -> None:
+    changed = sum(1 for planned in plan.adopted if planned.differences)
+    summary = f"{len(plan.adopted)} object(s) adopted in place ({changed} with declared values that differ), "
+    out.print(Text(summary + f"{len(plan.new)} created, {len(plan.refused)} refused", style="bold"))
+    for line in plan.lines():
+        out.print(Text(line, style="red" if line.startswith("REFUSED") else ""))
+    if plan.refused:
+        out.print(Text(f"stack {stack} would replace or delete objects: not an adoption", style="bold red"))
+
+
+def _refreshed_preview(stack: str) -> str:
+    """The JSON of a refreshed preview of `stack`; it exits non-zero when it plans changes, which
+    is the drift this command reads, so only a missing document is a failure."""
+    return _preview(stack, "--refresh", "--expect-no-changes")
+
+
+def _preview(stack: str, *options: str) -> str:
+    """The JSON document of `pulumi preview` of `stack` with `options`."""
+    pulumi = shutil.which("pulumi")
+    if pulumi is None:
+        raise DriftError("pulumi is not on PATH (make engine builds it: tools/engine/build --print-bin-dir)")
+    command = [pulumi, "preview", *options, "--json", "--non-interactive", "--stack", stack]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if not result.stdout.strip():
+        failure = result.stderr.strip()[-2000:]
+        raise DriftError(f"pulumi preview of {stack} failed (exit {result.returncode}): {failure}")
+    return result.stdout
+
+
+def _saved_preview(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DriftError(f"{path}: cannot read the saved preview: {error}") from None
+
+
+def _print_drift(stack: str, report: DriftReport) -> None:
+    if not report.objects:
+        out.print(f"no drift: stack {stack} matches the cluster")
+        return
+    found = f"{len(report.objects)} object(s) of stack {stack} differ from the cluster"
+    if report.security:
+        found += f", {len(report.security)} in a security-relevant field"
+    out.print(Text(found, style="bold red" if report.security else "bold yellow"))
+    for line in report.lines():
+        out.print(Text(line, style="red" if "security" in line.lower() else ""))
+    out.print("`pulumi up` of the stack puts every field back; `pulumi refresh` keeps the cluster's values instead.")
+
+
 def _run(stack_file: StackFile) -> StackRun:
     """The program's run for a stack file; bad stack config becomes `ConfigError`, raised."""
     run = run_program(engine_config(read_stack_file(stack_file.path)), stack=stack_file.name)
@@ -154,7 +258,7 @@ def _bad_input_exits() -> Iterator[None]:
     """Turn bad input into its message on stderr and exit code 2; anything else is a bug and raises."""
     try:
         yield
-    except (StackFileError, ConfigError, ImagesError) as error:
+    except (StackFileError, ConfigError, ImagesError, DriftError) as error:
         err.print(Text(f"error: {error}", style="red"))
         raise typer.Exit(BAD_INPUT) from None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
@@ -22,28 +21,17 @@ from typing import Any
 import yaml
 
 from mesh.charts import HELM_INSTALL_TYPES
+from mesh.image_references import ImageReference, ImageReferenceError, image_reference
 from mesh.implementations import INJECTED_IMAGES
 from mesh.objects import chart_name, containers_of, name_of, namespace_of, pod_spec_of, type_token_of
 from review.program import RegisteredResource, StackRun
 from review.stacks import PROJECT_ROOT
 
-DEFAULT_REGISTRY = "docker.io"
-# Docker Hub's other names, which the container runtimes normalise to `docker.io`.
-DEFAULT_REGISTRY_ALIASES = frozenset({"index.docker.io", "registry-1.docker.io"})
-# Docker Hub's namespace of its official images, which are referred to by their name alone (`nginx`).
-OFFICIAL_IMAGES_NAMESPACE = "library"
-DEFAULT_TAG = "latest"
 # What Istio's gateway chart puts in its pod template; the injector replaces it with the proxy image.
 INJECTED_PLACEHOLDER = "auto"
 ENGINE_BUILD = PROJECT_ROOT / "tools" / "engine" / "build"
 ENGINE_VERSIONS = PROJECT_ROOT / "tools" / "engine" / "versions.env"
 HELM = "helm"
-
-# The grammar of github.com/distribution/reference, which container runtimes parse references with.
-_REGISTRY = re.compile(r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?\.?)+(?::[0-9]+)?|\[[0-9a-fA-F:]+\](?::[0-9]+)?")
-_PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"\w[\w.-]{0,127}")
-_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 
 class ImagesError(Exception):
@@ -51,55 +39,12 @@ class ImagesError(Exception):
     offline, or no helm; the message says which."""
 
 
-@dataclass(frozen=True)
-class ImageReference:
-    """An image reference with its defaults filled in, as a container runtime pulls it."""
-
-    registry: str
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    def __str__(self) -> str:
-        tag = f":{self.tag}" if self.tag else ""
-        digest = f"@{self.digest}" if self.digest else ""
-        return f"{self.registry}/{self.repository}{tag}{digest}"
-
-
 def parse_image(text: str) -> ImageReference:
-    """`text` as a runtime reads it: `docker.io` when the first part names no registry (it has no
-    `.` or port and is not `localhost`), `library/` before a single-name Docker Hub image, and tag
-    `latest` when there is neither a tag nor a digest."""
-    name, at, digest = text.partition("@")
-    # A tag follows the last `:` after the last `/`; a `:` before that is a registry's port.
-    name, colon, tag = name.rpartition(":") if ":" in name.rsplit("/", 1)[-1] else (name, "", "")
-    first, slash, rest = name.partition("/")
-    if slash and ("." in first or ":" in first or first.startswith("[") or first == "localhost"):
-        registry, repository = first, rest
-    else:
-        registry, repository = DEFAULT_REGISTRY, name
-    problem = _problem(
-        registry=registry, repository=repository, tag=tag if colon else None, digest=digest if at else None
-    )
-    if problem:
-        raise ImagesError(f"{text!r} is not an image reference: {problem}")
-    if registry in DEFAULT_REGISTRY_ALIASES:
-        registry = DEFAULT_REGISTRY
-    if registry == DEFAULT_REGISTRY and "/" not in repository:
-        repository = f"{OFFICIAL_IMAGES_NAMESPACE}/{repository}"
-    return ImageReference(registry, repository, tag if colon else (None if at else DEFAULT_TAG), digest if at else None)
-
-
-def _problem(*, registry: str, repository: str, tag: str | None, digest: str | None) -> str | None:
-    if not _REGISTRY.fullmatch(registry):
-        return f"invalid registry {registry!r}"
-    if not all(_PATH_COMPONENT.fullmatch(part) for part in repository.split("/")):
-        return f"invalid repository {repository!r} (lower-case letters, digits and separators . _ - between /)"
-    if tag is not None and not _TAG.fullmatch(tag):
-        return f"invalid tag {tag!r}"
-    if digest is not None and not _DIGEST.fullmatch(digest):
-        return f"invalid digest {digest!r} (<algorithm>:<hex>)"
-    return None
+    """`text` as a runtime reads it (`mesh.image_references.image_reference`); ImagesError if it is none."""
+    try:
+        return image_reference(text)
+    except ImageReferenceError as error:
+        raise ImagesError(str(error)) from None
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,15 @@ PROGRAM_OUTPUTS = {
 """What each output `__main__.py` exports itself says."""
 
 
+def output_descriptions() -> dict[str, str]:
+    """What each output says: the program's own outputs, then each mesh's."""
+    return PROGRAM_OUTPUTS | {name: text for entry in REGISTRY for name, text in entry.outputs.items()}
+
+
 def outputs_table() -> str:
     """A Markdown table: every output any stack exports, the meshes that export it, whether it is
     secret, and what it says."""
-    descriptions = PROGRAM_OUTPUTS | {name: text for entry in REGISTRY for name, text in entry.outputs.items()}
+    descriptions = output_descriptions()
     meshes: dict[str, list[str]] = {}
     secret: set[str] = set()
     for stack in stack_names():

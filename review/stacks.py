@@ -1,21 +1,23 @@
 """Stack files: finding `Pulumi.<stack>.yaml`, reading it, and turning it into engine config.
 
 A stack is named on the command line either by name (`dev`, looked up in the project) or by the
-path of its stack file (`path/to/Pulumi.dev.yaml`). Every way that can go wrong raises
-`StackFileError` with a one-line message.
+path of its stack file (`path/to/Pulumi.dev.yaml`). A stack file is read the way the Pulumi CLI
+reads it (`review.engine_yaml`), so the program sees the config `pulumi preview` would give it.
+Every way that can go wrong raises `StackFileError` with a one-line message.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from review.engine_yaml import StackYamlError, engine_text, holds_secure, read_yaml_document, refuse_non_finite
+from settings.problems import bounded
+from settings.secrets import REDACTED
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "servicemesh"
@@ -70,21 +72,48 @@ def resolve_stack(argument: str) -> StackFile:
 
 
 def read_stack_file(path: Path) -> dict[str, Any]:
-    """The `config:` mapping of a stack file, exactly as written."""
+    """The `config:` mapping of a stack file as the Pulumi CLI reads it: keys under the project's
+    namespace (`mesh` is `servicemesh:mesh`), values as go-yaml decodes them, and each value set
+    with `pulumi config set --secret` as its `{"secure": <ciphertext>}` mapping."""
     try:
-        document = yaml.safe_load(path.read_text())
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise StackFileError(f"{path.name} is not valid YAML: {error.problem}{where}") from None
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path.name} is not valid YAML: {error}") from None
+        return _config_of(read_yaml_document(path.read_bytes()))
+    except StackYamlError as error:
+        raise StackFileError(f"{path.name} {error}") from None
+    except OSError as error:
+        raise StackFileError(f"{path.name}: cannot be read: {error.strerror}") from None
+
+
+def _config_of(document: Any) -> dict[str, Any]:
     if document is None:
         return {}
     config = document.get("config") if isinstance(document, dict) else None
     if not isinstance(document, dict) or not isinstance(config, dict | None):
-        raise StackFileError(f"{path.name}: a stack file is a mapping whose `config` maps keys to values")
-    return copy.deepcopy(config or {})
+        raise StackYamlError("is not a stack file: a stack file is a mapping whose `config` maps keys to values")
+    namespaced: dict[str, Any] = {}
+    written: dict[str, str] = {}
+    for written_key, value in (config or {}).items():
+        key = _namespaced(written_key)
+        if key in namespaced:
+            raise StackYamlError(
+                f"has config keys {bounded(written[key])!r} and {bounded(written_key)!r}, which both name "
+                f"{bounded(key)!r}; allowed: each key once"
+            )
+        refuse_non_finite(key, value)
+        namespaced[key], written[key] = value, written_key
+    return namespaced
+
+
+def _namespaced(key: str) -> str:
+    """A config key as the CLI reads it: `<namespace>:<name>`, a bare name in the project's namespace,
+    or the old `<namespace>:config:<name>`."""
+    namespace, *rest = key.split(":")
+    if not rest:
+        return f"{PROJECT}:{key}"
+    if len(rest) == 1 or (len(rest) == 2 and rest[0] == "config"):
+        return f"{namespace}:{rest[-1]}"
+    raise StackYamlError(
+        f"has config key {bounded(key)!r}, with {len(rest)} ':'; allowed: <namespace>:<name>, such as {PROJECT}:mesh"
+    )
 
 
 def with_overrides(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -99,15 +128,27 @@ def with_overrides(config: Mapping[str, Any], overrides: Mapping[str, Any] | Non
     return config
 
 
-def engine_config(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
-    """Stack config, with `overrides`, as the engine hands it to the program (structured values as JSON text)."""
-    return {
-        key: json.dumps(value) if isinstance(value, dict | list) else str(value)
-        for key, value in with_overrides(config, overrides).items()
-    }
+class EngineConfig(dict[str, str]):
+    """Config as the engine hands it to the program: each key's text, and the keys that are secret."""
+
+    def __init__(self, values: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> None:
+        super().__init__(values)
+        self.secret_keys = secret_keys
 
 
-def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> dict[str, str]:
+def engine_config(config: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> EngineConfig:
+    """Stack config, with `overrides`, as the engine hands it to the program: scalars as their text,
+    structured values as JSON. A value set with `pulumi config set --secret` cannot be decrypted
+    here: the program gets `REDACTED` in its place, and its key is secret, as the engine marks it."""
+    config = with_overrides(config, overrides)
+    try:
+        values = {key: engine_text(key, value, secret=REDACTED) for key, value in config.items()}
+    except StackYamlError as error:
+        raise StackFileError(f"the stack config {error}") from None
+    return EngineConfig(values, frozenset(key for key, value in config.items() if holds_secure(value)))
+
+
+def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> EngineConfig:
     """The config of the project's `Pulumi.<stack>.yaml` as the engine passes it, with `overrides`."""
     return engine_config(read_stack_file(stack_file(stack)), overrides)
 

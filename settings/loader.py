@@ -3,23 +3,28 @@
 This is the only place that reads Pulumi config. Each problem names the full key
 (`servicemesh:mesh.istio.istiod.replicas`), the value found and what is allowed, and all of them
 are reported at once, before the program registers a single resource: first what the models
-refuse, then (on a valid document) the rules across keys (`settings.rules`).
+refuse (and keys under a misspelling of the project's namespace), then (on a valid document) the
+rules across keys (`settings.rules`), the stack name's agreement with `environment`, and that
+passwords are secrets.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import BaseModel, Discriminator, ValidationError
 
-from settings.models import nested_model, union_members
+from settings.models import Environment, nested_model, union_members
 from settings.problems import MISSING, NAMESPACE, ConfigError, ConfigProblem
 from settings.rules import cross_field_problems
+from settings.secrets import is_secret_key
 from settings.stack import StackSettings
 
 _TYPE_NAMES = {
@@ -32,22 +37,45 @@ _TYPE_NAMES = {
     "dict_type": "an object",
     "tuple_type": "a list",
     "list_type": "a list",
+    "float_type": "a number",
 }
+# The words of a stack name (split at anything but letters and digits) that say which environment it
+# is, checked strictest first: a stack named for prod is prod (`prod`, `prod-eu`, `eu-prod2`).
+_STACK_NAME_ENVIRONMENTS: dict[Environment, re.Pattern[str]] = {
+    "prod": re.compile(r"(prod|production|prd)[0-9]*"),
+    "staging": re.compile(r"(staging|stage|stg)[0-9]*"),
+    "dev": re.compile(r"(dev|development)[0-9]*"),
+}
+# How close a namespace must be to the project's to be taken for a misspelling of it.
+_NEAR_MISS = 0.8
 
 
 def read_pulumi_config() -> dict[str, Any]:
-    """All config values of this project's namespace, as the engine handed them to the program."""
-    values = {**get_config_env(), **CONFIG.get()}
-    return {key: value for key, value in values.items() if key.startswith(f"{NAMESPACE}:")}
+    """All config values, of every namespace, as the engine handed them to the program."""
+    return {**get_config_env(), **CONFIG.get()}
 
 
 def load_settings(raw_config: Mapping[str, Any]) -> StackSettings:
-    """Validate `namespace:key -> value` config (as the engine passes it) into `StackSettings`."""
+    """Validate `namespace:key -> value` config (as the engine passes it) into `StackSettings`.
+
+    Keys of other namespaces are left to their owners, but for a misspelling of the project's. The
+    running stack's name must agree with `environment`, and a password must be a secret key."""
     document: dict[str, Any] = {}
     problems: list[ConfigProblem] = []
     allowed = _allowed_keys(StackSettings)
     for full_key, value in sorted(raw_config.items()):
-        key = full_key.split(":", 1)[1]
+        namespace, _, key = full_key.partition(":")
+        if namespace != NAMESPACE:
+            if _misspells_project_namespace(namespace):
+                problems.append(
+                    ConfigProblem(
+                        full_key,
+                        f"is under namespace {namespace!r}, which this program does not read; did you mean "
+                        f"'{NAMESPACE}:{key}'? (other namespaces are left to their owners, such as kubernetes:)",
+                        _shown(value),
+                    )
+                )
+            continue
         try:
             decoded = _decode(value)
         except json.JSONDecodeError as error:
@@ -65,10 +93,66 @@ def load_settings(raw_config: Mapping[str, Any]) -> StackSettings:
     if problems:
         raise ConfigError(problems)
 
-    problems = list(cross_field_problems(settings))
+    problems = [
+        *cross_field_problems(settings),
+        *_stack_name_problems(settings, stack=pulumi.get_stack()),
+        *_plain_text_password_problems(settings),
+    ]
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def _misspells_project_namespace(namespace: str) -> bool:
+    """Whether a config namespace is a near miss of the project's (`servicmesh`, `ServiceMesh`, `servicemesh-`)."""
+    folded = namespace.lower()
+    return re.sub(r"[^a-z0-9]", "", folded) == NAMESPACE or (
+        difflib.SequenceMatcher(None, folded, NAMESPACE).ratio() >= _NEAR_MISS
+    )
+
+
+def environment_named_by(stack: str) -> Environment | None:
+    """The environment a stack's name says it is, if any (see `_STACK_NAME_ENVIRONMENTS`)."""
+    words = re.split(r"[^a-z0-9]+", stack.lower())
+    return next(
+        (environment for environment, word in _STACK_NAME_ENVIRONMENTS.items() if any(map(word.fullmatch, words))),
+        None,
+    )
+
+
+def _stack_name_problems(settings: StackSettings, *, stack: str) -> Iterator[ConfigProblem]:
+    """A stack named for an environment declares that environment, so that no typo in its file turns its
+    guardrails off (a stack named `prod-eu` with `environment: dev` would run without prod's checks)."""
+    named = environment_named_by(stack)
+    if named is not None and named != settings.environment:
+        yield ConfigProblem(
+            f"{NAMESPACE}:environment",
+            f"does not match the stack {stack!r}, whose name says {named}; allowed: {named} (or a stack whose name "
+            "says the environment it is)",
+            settings.environment,
+        )
+
+
+def _plain_text_password_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """A repository password is set with `--secret`, which keeps it encrypted in the stack file and the
+    state (the engine marks the whole `helm` key secret when a value in it is)."""
+    if is_secret_key(f"{NAMESPACE}:helm"):
+        return
+    for index, _ in enumerate(settings.helm.repository_credentials):
+        key = f"{NAMESPACE}:helm.repositoryCredentials[{index}].password"
+        yield ConfigProblem(
+            key,
+            f"is plain text in the stack file; set it as a secret: pulumi config set --secret --path '{key}' "
+            "<password>",
+        )
+
+
+def _shown(value: Any) -> Any:
+    """A value as a message shows it: structured config decoded, or its text when it does not decode."""
+    try:
+        return _decode(value)
+    except json.JSONDecodeError:
+        return value
 
 
 def _decode(value: Any) -> Any:
@@ -154,6 +238,21 @@ def _key_for(parts: list[str | int]) -> str:
     return key
 
 
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "less_than_equal": ("le", "<="),
+    "greater_than": ("gt", ">"),
+    "less_than": ("lt", "<"),
+}
+
+
+def _number_kind(location: tuple[str | int, ...]) -> str:
+    """ "an integer" or "a number", by the type of the field a bound is on."""
+    holder = _place(location[:-1]).model
+    field_info = _fields_by_alias(holder).get(str(location[-1]))
+    return "a number" if field_info is not None and field_info.annotation is float else "an integer"
+
+
 def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
     location = tuple(entry["loc"])
     kind = entry["type"]
@@ -185,10 +284,15 @@ def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
         message = f"must be one of {context['expected']}"
     elif kind in _TYPE_NAMES:
         message = f"wrong type ({type(value).__name__}); must be {_TYPE_NAMES[kind]}"
-    elif kind == "greater_than_equal":
-        message = f"must be an integer >= {context['ge']}"
-    elif kind == "less_than_equal":
-        message = f"must be an integer <= {context['le']}"
+    elif kind in _BOUNDS:
+        bound, operator = _BOUNDS[kind]
+        limit = context[bound]
+        limit = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
+        message = f"must be {_number_kind(location)} {operator} {limit}"
+    elif kind == "finite_number":
+        message = "must be a finite number (not NaN or infinity)"
+    elif kind in ("string_too_short", "too_short"):
+        message = f"must be at least {context['min_length']} character(s) long"
     elif kind == "value_error":
         message = str(context["error"])
     else:

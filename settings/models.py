@@ -9,14 +9,28 @@ and defaults are the contract: docs/configuration.md's reference is generated fr
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
 from abc import abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Tag, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from settings.artifacts import (
@@ -30,34 +44,59 @@ from settings.artifacts import (
     PROMETHEUS_CHART_VERSION,
     retired_location,
 )
-from settings.quantities import Requests, is_quantity, parse_quantity
+from settings.quantities import MAX_QUANTITY, Requests, is_quantity, parse_quantity
 
-_EXACT_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DURATION = re.compile(r"^[1-9][0-9]*(ms|s|m|h|d|w|y)$")
-_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-_IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-# https://, a host (and port), and a path of URL characters that are inert inside a double-quoted shell word.
-_HTTPS_FOLDER_URL = re.compile(
-    r"^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?"
-    r"(/[A-Za-z0-9._~%+,;=:@-]*)*\Z"
-)
-# A registry host (optionally with a port) and path components as the distribution spec allows them.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""Where Pulumi runs the program: what a relative local chart or manifest path is relative to."""
+
+INT32_MAX = 2**31 - 1
+"""The largest integer any setting takes: Kubernetes holds replicas, ports and counts in int32."""
+
+_NANOSECONDS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+_NANOSECONDS |= {"d": 24 * _NANOSECONDS["h"], "w": 7 * 24 * _NANOSECONDS["h"], "y": 365 * 24 * _NANOSECONDS["h"]}
+GO_DURATION_MAX_HOURS = (2**63 - 1) // _NANOSECONDS["h"]
+"""2,562,047: Go's `time.Duration` counts int64 nanoseconds, and Prometheus' retention, Jaeger's and
+the tls provider's certificate lifetimes are computed in it; anything longer overflows."""
+
+# Every pattern is matched whole (`fullmatch`: `$` would also accept a trailing newline) and spelled
+# with ASCII classes (`\d` would accept any Unicode digit).
+_VERSION_NUMBER = r"(0|[1-9][0-9]{0,8})"
+_EXACT_VERSION = re.compile(rf"{_VERSION_NUMBER}\.{_VERSION_NUMBER}\.{_VERSION_NUMBER}")
+_DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+_DURATION = re.compile(r"(?P<amount>[1-9][0-9]*)(?P<unit>ms|s|m|h|d|w|y)")
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
+_HOST_AND_PORT = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?"
+# A repository path component as the distribution spec allows it.
+_PATH_COMPONENT = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+# A registry host (optionally with a port), then path components.
+_IMAGE_NAME = re.compile(rf"({_HOST_AND_PORT}/)?{_PATH_COMPONENT}(/{_PATH_COMPONENT})*")
 _IMAGE_HUB = re.compile(
-    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?"
-    r"(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*\Z"
+    rf"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{{1,5}})?(/{_PATH_COMPONENT})*"
 )
+# An absolute URL path: segments of RFC 3986 path characters (unreserved, sub-delims, ':', '@' and
+# %-escapes), none empty, without query or fragment.
+_URL_PATH_SEGMENT = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+"
+_URL_PATH = re.compile(rf"/({_URL_PATH_SEGMENT}(/{_URL_PATH_SEGMENT})*/?)?")
+# https://, a host (and port), and a path of URL characters that are inert inside a double-quoted shell word.
+_HTTPS_FOLDER_URL = re.compile(rf"https://{_HOST_AND_PORT}(/[A-Za-z0-9._~%+,;=:@-]*)*")
+# A remote location: a scheme, a host (and port) without credentials, a path; no query or fragment.
+_REMOTE_URL = re.compile(rf"(?P<scheme>https|http|oci)://{_HOST_AND_PORT}(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*")
+_LONGEST_URL = 2048
+_LONGEST_IMAGE_NAME = 255
 
 
 def _exact_version(value: str) -> str:
-    if not _EXACT_VERSION.match(value):
-        raise ValueError("must be an exact version X.Y.Z (no range, no 'v' prefix), e.g. 1.30.3")
+    if not _EXACT_VERSION.fullmatch(value):
+        raise ValueError(
+            "must be an exact version X.Y.Z (no range, no 'v' prefix, no leading zeros, ASCII digits), e.g. 1.30.3"
+        )
     return value
 
 
 def _dns1123_label(value: str) -> str:
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 label: at most 63 characters of lower-case letters, digits and '-',"
             " starting and ending with a letter or digit"
@@ -65,20 +104,37 @@ def _dns1123_label(value: str) -> str:
     return value
 
 
-def _dns1123_subdomain(value: str) -> str:
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+def _dns1035_label(value: str) -> str:
+    if len(value) > 63 or not _DNS1035_LABEL.fullmatch(value):
         raise ValueError(
-            "must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters"
+            "must be a DNS-1035 label, as a Service name is: at most 63 characters of lower-case letters, digits "
+            "and '-', starting with a letter and ending with a letter or digit"
+        )
+    return value
+
+
+def _dns1123_subdomain(value: str) -> str:
+    labels = value.split(".")
+    if len(value) > 253 or not all(len(label) <= 63 and _DNS1123_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(
+            "must be a DNS-1123 subdomain: at most 253 characters of dot-separated labels, each at most 63 "
+            "lower-case letters, digits and '-', starting and ending with a letter or digit"
         )
     return value
 
 
 def _pinned_image(value: str) -> str:
     """An image reference pinned by tag (not `latest`) or by digest."""
-    name, _, digest = value.partition("@")
-    last_segment = name.rsplit("/", 1)[-1]
-    repository_tail, _, tag = last_segment.partition(":")
-    if not repository_tail or (digest and not _IMAGE_DIGEST.match(digest)) or (tag and not _IMAGE_TAG.match(tag)):
+    name, at, digest = value.partition("@")
+    path, _, last_segment = name.rpartition("/")
+    repository_tail, colon, tag = last_segment.partition(":")
+    repository = f"{path}/{repository_tail}" if path else repository_tail
+    if (
+        len(repository) > _LONGEST_IMAGE_NAME
+        or not _IMAGE_NAME.fullmatch(repository)
+        or (at and not _IMAGE_DIGEST.fullmatch(digest))
+        or (colon and not _IMAGE_TAG.fullmatch(tag))
+    ):
         raise ValueError("must be an image reference such as 'docker.io/org/name:1.2.3' or 'name@sha256:<64 hex>'")
     if not tag and not digest:
         raise ValueError("must pin the image by tag or digest; an untagged image means 'latest'")
@@ -88,36 +144,139 @@ def _pinned_image(value: str) -> str:
 
 
 def _path_prefix(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError("must be an absolute URL path starting with '/'")
+    segments = value.split("/")
+    if len(value) > _LONGEST_URL or not _URL_PATH.fullmatch(value) or "." in segments or ".." in segments:
+        raise ValueError(
+            "must be an absolute URL path starting with '/': segments of letters, digits, "
+            "\"-._~!$&'()*+,;=:@\" and %XX escapes, with no space, query ('?'), fragment ('#'), empty, '.' or "
+            "'..' segment, e.g. '/api/'"
+        )
     return value
+
+
+def _bounded_duration(match: re.Match[str]) -> None:
+    amount, unit = match["amount"], match["unit"]
+    if len(amount) > 19 or int(amount) * _NANOSECONDS[unit] > GO_DURATION_MAX_HOURS * _NANOSECONDS["h"]:
+        raise ValueError(
+            f"must be at most {GO_DURATION_MAX_HOURS}h (about 292 years), the longest duration Go represents"
+        )
 
 
 def _duration(value: str) -> str:
-    if not _DURATION.match(value):
+    """A duration as Prometheus reads it."""
+    match = _DURATION.fullmatch(value)
+    if match is None:
         raise ValueError("must be a duration such as '6h', '15d' or '90m' (units ms, s, m, h, d, w, y)")
+    _bounded_duration(match)
     return value
 
 
-def _quantity(value: str) -> str:
+def _go_duration(value: str) -> str:
+    """A duration as Go's `time.ParseDuration` reads it, which knows no days, weeks or years."""
+    match = _DURATION.fullmatch(value)
+    if match is None or match["unit"] not in ("ms", "s", "m", "h"):
+        raise ValueError(
+            "must be a duration such as '72h', '90m' or '30s' (units ms, s, m, h; Go durations have no d, w or y, "
+            "so 7 days is '168h')"
+        )
+    _bounded_duration(match)
+    return value
+
+
+def _number_as_quantity(value: object) -> object:
+    """A quantity written as a YAML number (`cpu: 1`, `cpu: 0.5`), which the engine passes as a number,
+    in the text form Kubernetes reads; any other input is left to the quantity's own validation."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("must be a finite number or a Kubernetes quantity such as '100m' or '128Mi'")
+    return repr(value)
+
+
+def _quantity_amount(value: str, examples: str) -> Decimal:
     if not is_quantity(value):
-        raise ValueError("must be a Kubernetes quantity such as '100m', '0.5', '128Mi' or '1Gi'")
+        raise ValueError(f"must be a Kubernetes quantity such as {examples}")
+    amount = parse_quantity(value)
+    if amount > MAX_QUANTITY:
+        raise ValueError(
+            f"is too large: at most {MAX_QUANTITY:f} (about 8 PiB for memory), as Kubernetes counts a quantity in "
+            "thousandths in an int64"
+        )
+    return amount
+
+
+def _cpu_quantity(value: str) -> str:
+    cores = _quantity_amount(value, "'100m', '0.5' or 2")
+    if cores * 1000 % 1:
+        raise ValueError("is finer than a millicore (1m = 0.001), the smallest CPU amount Kubernetes counts")
+    return value
+
+
+def _byte_quantity(value: str) -> str:
+    if value.endswith("m") and is_quantity(value):
+        raise ValueError(
+            "is in millibytes ('m' means milli, not mega): memory and storage are counted in bytes; use Mi or Gi "
+            "(or M, G), e.g. '128Mi'"
+        )
+    size = _quantity_amount(value, "'128Mi', '1Gi' or '500M'")
+    if size % 1:
+        raise ValueError("is not a whole number of bytes; use a unit such as Ki, Mi or Gi, e.g. '1.5Gi'")
+    return value
+
+
+def _has_credentials(url: str) -> bool:
+    """Whether a URL names a user (and password) before its host: `https://user:password@host/`."""
+    return "@" in url.partition("://")[2].split("/", 1)[0]
+
+
+def _exists(path: Path, exists: Callable[[Path], bool]) -> bool:
+    """Whether `path` (relative to the project) exists as `exists` asks; a name the system cannot
+    hold (a NUL, too long) does not."""
+    try:
+        return exists(path if path.is_absolute() else PROJECT_ROOT / path)
+    except (OSError, ValueError):
+        return False
+
+
+def _remote_or_local(value: str, *, what: str, local: str, exists: Callable[[Path], bool]) -> str:
+    """A remote https://, http:// or oci:// location (its scheme spelled exactly so, so that no other
+    spelling is taken for a local path), or a local path that `exists` (relative to the project)."""
+    allowed = f"an https:// or oci:// {what}, an http:// one (outside prod), or an existing local {local}"
+    scheme, separator, rest = value.partition("://")
+    if separator:
+        if _has_credentials(value):
+            raise ValueError(
+                "embeds credentials (user:password@) in the URL, where every preview and the state would show "
+                "them; put them in secret config (see helm.repositoryCredentials)"
+            )
+        if scheme == "file":
+            value = rest
+        elif len(value) > _LONGEST_URL or not _REMOTE_URL.fullmatch(value):
+            spelled = f"scheme {scheme!r} is not allowed (schemes are compared exactly, in lower case)"
+            known = scheme in ("https", "http", "oci")
+            problem = "has a host or path that is not a plain URL (no query or fragment)" if known else spelled
+            raise ValueError(f"{problem}; allowed: {allowed}")
+        else:
+            return value
+    if not value.strip() or not _exists(Path(value), exists):
+        raise ValueError(f"is not {allowed}: no such {local} here")
     return value
 
 
 def _chart_repository(value: str) -> str:
-    if not value.strip():
-        raise ValueError(
-            "must be an https:// or http:// chart repository URL, an oci:// registry path or a local directory"
-        )
     if retired := retired_location(value):
         raise ValueError(retired.refusal())
-    return value.rstrip("/")
+    _remote_or_local(value, what="chart repository URL or registry path", local="directory", exists=Path.is_dir)
+    return value.rstrip("/") or value
+
+
+def _manifest_source(value: str) -> str:
+    return _remote_or_local(value, what="URL of the manifest", local="file", exists=Path.is_file)
 
 
 def _image_hub(value: str) -> str:
     """A registry path images are pulled from as `<hub>/<name>:<tag>`, such as `docker.io/library`."""
-    if not _IMAGE_HUB.match(value):
+    if len(value) > _LONGEST_IMAGE_NAME or not _IMAGE_HUB.fullmatch(value):
         raise ValueError(
             "must be a registry path without scheme, tag or digest, such as 'docker.io/library' or "
             "'mirror.example.com:5000/library'"
@@ -130,12 +289,39 @@ def _image_hub(value: str) -> str:
 def _https_url(value: str) -> str:
     """An https:// URL of a folder that files are fetched from, by a shell script in the chart, so
     limited to characters that need no quoting."""
-    if not _HTTPS_FOLDER_URL.match(value):
+    if _has_credentials(value):
+        raise ValueError("embeds credentials (user:password@) in the URL; use a folder that needs none")
+    if len(value) > _LONGEST_URL or not _HTTPS_FOLDER_URL.fullmatch(value):
         raise ValueError(
             "must be an https:// URL of a folder, without query or fragment (TLS is verified; each file's name "
             "is appended), e.g. 'https://mirror.example.com/dashboards/1.30.3'"
         )
     return value.rstrip("/")
+
+
+def _issuer_url(value: str) -> str:
+    """An OpenID Connect issuer: https only, without query or fragment (OpenID Connect Discovery 1.0)."""
+    if _has_credentials(value):
+        raise ValueError("embeds credentials (user:password@) in the URL; an issuer URL carries none")
+    match = _REMOTE_URL.fullmatch(value) if len(value) <= _LONGEST_URL else None
+    if match is None or match["scheme"] != "https":
+        raise ValueError(
+            "must be an https:// URL without query or fragment, as OpenID Connect requires of an issuer, e.g. "
+            "'https://login.example.com/realms/mesh'"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class ArtifactSource:
+    """Marks a setting that says where the stack downloads an artifact from: a chart repository or a
+    manifest."""
+
+    kind: str
+
+
+CHART_REPOSITORY = ArtifactSource("chart repository")
+MANIFEST = ArtifactSource("manifest")
 
 
 def nested_model(annotation: object) -> type[BaseModel] | None:
@@ -163,14 +349,19 @@ def union_members(annotation: object) -> dict[str, type[BaseModel]]:
 
 ExactVersion = Annotated[str, AfterValidator(_exact_version)]
 DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
+ServiceName = Annotated[str, AfterValidator(_dns1035_label)]
 DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 PathPrefix = Annotated[str, AfterValidator(_path_prefix)]
 Duration = Annotated[str, AfterValidator(_duration)]
-Quantity = Annotated[str, AfterValidator(_quantity)]
-ChartRepository = Annotated[str, AfterValidator(_chart_repository)]
+GoDuration = Annotated[str, AfterValidator(_go_duration)]
+CpuQuantity = Annotated[str, BeforeValidator(_number_as_quantity), AfterValidator(_cpu_quantity)]
+ByteQuantity = Annotated[str, BeforeValidator(_number_as_quantity), AfterValidator(_byte_quantity)]
+ChartRepository = Annotated[str, AfterValidator(_chart_repository), CHART_REPOSITORY]
+ManifestSource = Annotated[str, AfterValidator(_manifest_source), MANIFEST]
 ImageHub = Annotated[str, AfterValidator(_image_hub)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+IssuerUrl = Annotated[str, AfterValidator(_issuer_url)]
 Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]
@@ -182,7 +373,8 @@ JaegerStorage = Literal["memory", "badger"]
 
 
 class Settings(BaseModel):
-    """Base of every settings object: immutable, strict types, unknown keys rejected."""
+    """Base of every settings object: immutable, strict types, unknown keys rejected, numbers finite
+    and integers within int32."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -190,17 +382,28 @@ class Settings(BaseModel):
         strict=True,
         alias_generator=to_camel,
         validate_default=True,
+        allow_inf_nan=False,
     )
+
+    @field_validator("*")
+    @classmethod
+    def _within_int32(cls, value: object) -> object:
+        """Every integer setting, whatever its own bounds: nothing the stack sets counts beyond int32."""
+        if type(value) is int and value > INT32_MAX:
+            raise ValueError(f"must be an integer <= {INT32_MAX} (int32, as Kubernetes counts)")
+        if type(value) is int and value < -INT32_MAX - 1:
+            raise ValueError(f"must be an integer >= {-INT32_MAX - 1} (int32, as Kubernetes counts)")
+        return value
 
 
 class ComputeQuantities(Settings):
-    cpu: Quantity = Field(description="CPU quantity, e.g. `100m`.")
-    memory: Quantity = Field(description="Memory quantity, e.g. `128Mi`.")
+    cpu: CpuQuantity = Field(description="CPU quantity, e.g. `100m`, `0.5` or `2`.")
+    memory: ByteQuantity = Field(description="Memory quantity in bytes, e.g. `128Mi` (not `128m`: millibytes).")
 
 
 class OptionalComputeQuantities(Settings):
-    cpu: Quantity | None = Field(default=None, description="CPU limit; unset leaves the chart's default.")
-    memory: Quantity | None = Field(default=None, description="Memory limit; unset leaves the chart's default.")
+    cpu: CpuQuantity | None = Field(default=None, description="CPU limit; unset leaves the chart's default.")
+    memory: ByteQuantity | None = Field(default=None, description="Memory limit; unset leaves the chart's default.")
 
 
 class ResourceSettings(Settings):
@@ -312,7 +515,7 @@ class MeshWideSettings(Settings):
 
     @abstractmethod
     def owned_namespaces(self) -> dict[str, str]:
-        """The namespaces the mesh installs itself into, each with the key that names it."""
+        """The namespaces the mesh installs itself into, by the key that names each."""
 
 
 class IngressSettings(Settings):
@@ -335,7 +538,10 @@ class TrafficClientSettings(Settings):
 
 
 class AppSettings(Settings):
-    name: DnsLabel = Field(description="App name: its Deployment, Service and ServiceAccount (mesh identity).")
+    name: ServiceName = Field(
+        description="App name: its Deployment, Service and ServiceAccount (mesh identity); its traffic client is "
+        "`<name>-client`."
+    )
     namespace: DnsLabel = Field(description="Namespace of the app; enrolled in the mesh.")
     image: PinnedImage = Field(
         default="docker.io/mccutchen/go-httpbin:v2.18.3",
@@ -387,6 +593,19 @@ class AuthorizationSettings(Settings):
     )
 
 
+class RepositoryCredentials(Settings):
+    # Where a login is for, not something the stack downloads: not marked `CHART_REPOSITORY`.
+    repository: Annotated[str, AfterValidator(_chart_repository)] = Field(
+        description="The https:// chart repository they log in to, exactly as its `chartRepository` key names it."
+    )
+    username: str = Field(min_length=1, description="User name.")
+    password: SecretStr = Field(
+        min_length=1,
+        description="Password or token, set as a secret: `pulumi config set --secret --path "
+        "'servicemesh:helm.repositoryCredentials[0].password' <password>`; a plain-text password is refused.",
+    )
+
+
 class HelmSettings(Settings):
     install_mode: InstallMode = Field(
         default="chart",
@@ -396,10 +615,19 @@ class HelmSettings(Settings):
     release_timeout_seconds: int = Field(
         default=600, ge=30, le=3600, description="In `release` mode: how long Helm waits for a release to be ready."
     )
+    repository_credentials: tuple[RepositoryCredentials, ...] = Field(
+        default=(),
+        description="Logins for private https:// chart repositories, each sent to its own repository only. For an "
+        "oci:// registry, log in with `helm registry login` where Pulumi runs; a URL with credentials is refused.",
+    )
+
+    def credentials_for(self, repository: str) -> RepositoryCredentials | None:
+        """The login for a chart repository, if the stack has one."""
+        return next((login for login in self.repository_credentials if login.repository == repository), None)
 
 
 class PersistenceSettings(Settings):
-    size: Quantity = Field(description="PersistentVolumeClaim size, e.g. `20Gi`.")
+    size: ByteQuantity = Field(description="PersistentVolumeClaim size, e.g. `20Gi`.")
     storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
 
 
@@ -475,8 +703,8 @@ class GrafanaSettings(AddonSettings):
 
 
 class OpenIdSettings(Settings):
-    issuer_uri: str = Field(description="OpenID Connect issuer URL.")
-    client_id: str = Field(description="OpenID Connect client id registered for Kiali.")
+    issuer_uri: IssuerUrl = Field(description="OpenID Connect issuer URL (https://).")
+    client_id: str = Field(min_length=1, description="OpenID Connect client id registered for Kiali.")
 
 
 class KialiSettings(AddonSettings):
@@ -504,7 +732,7 @@ class JaegerSettings(AddonSettings):
         description="`memory`: traces in memory, lost on restart. `badger`: traces on a volume (`persistence`).",
     )
     max_traces: int = Field(default=50000, ge=1, description="With `memory` storage: how many traces are kept.")
-    retention: Duration = Field(default="72h", description="With `badger` storage: how long traces are kept.")
+    retention: GoDuration = Field(default="72h", description="With `badger` storage: how long traces are kept.")
     persistence: PersistenceSettings | None = Field(default=None, description="The volume for `badger` storage.")
     resources: ResourceSettings = Field(
         default_factory=default_resources("10m", "128Mi", None, "1Gi"), description="Jaeger resources."
@@ -533,4 +761,11 @@ class ClusterSettings(Settings):
         default=False,
         description="The cluster is a bare API server without nodes (the end-to-end tests): nothing waits for "
         "pods to become ready, and Helm releases run none of their hook Jobs. Never set it for a real cluster.",
+    )
+    # Read by the policy pack (`container-image-registry-allowed`), which judges every image a preview shows.
+    allowed_registries: tuple[ImageHub, ...] = Field(
+        default=(),
+        description="Registries, or registry paths such as `quay.io/prometheus`, that images must come from: the "
+        "policy pack refuses a pod template with any other (not the images a mesh injects at admission, which it "
+        "does not see). Empty: any registry.",
     )

@@ -2,6 +2,7 @@
 
 Both the reading of the config (`settings.loader`) and the rules that span keys (`settings.rules`
 and each mesh's `rules`) report problems this way: the full key, the value found, what is allowed.
+A message echoes at most `ECHO_LIMIT` characters of a key or value, and never a secret's value.
 """
 
 from __future__ import annotations
@@ -12,9 +13,27 @@ from typing import Any
 
 import pulumi
 
+from settings.secrets import REDACTED, is_secret_key
+
 NAMESPACE = "servicemesh"
 
 MISSING = object()
+
+ECHO_LIMIT = 100
+"""The most characters of a key or value a message echoes: a value pasted by mistake (a whole
+file, an alias expansion) is named, not repeated."""
+
+
+def bounded(text: str) -> str:
+    """`text`, cut to `ECHO_LIMIT` characters with its length said when it is longer."""
+    if len(text) <= ECHO_LIMIT:
+        return text
+    return f"{text[: ECHO_LIMIT - 1]}… ({len(text):,} characters)"
+
+
+def echo(value: Any) -> str:
+    """`value` as JSON, as a message shows it, bounded."""
+    return bounded(json.dumps(value, default=str))
 
 
 @dataclass(frozen=True)
@@ -26,9 +45,10 @@ class ConfigProblem:
     value: Any = MISSING
 
     def __str__(self) -> str:
+        key = bounded(self.key)
         if self.value is MISSING:
-            return f"{self.key}: {self.message}"
-        return f"{self.key} = {json.dumps(self.value)}: {self.message}"
+            return f"{key}: {self.message}"
+        return f"{key} = {REDACTED if is_secret_key(self.key) else echo(self.value)}: {self.message}"
 
 
 class ConfigError(pulumi.RunError):

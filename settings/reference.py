@@ -12,7 +12,7 @@ import types
 import typing
 from collections.abc import Iterator
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -21,17 +21,30 @@ from settings.problems import NAMESPACE
 from settings.stack import StackSettings
 
 _CHOICE = " \\| "
-_TYPE_NAMES = {str: "string", int: "integer", bool: "boolean", type(None): "null"}
+_TYPE_NAMES = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    SecretStr: "secret string",
+}
 _CONSTRAINED_STRING_NAMES = {
     "_exact_version": "version X.Y.Z",
+    "_edge_chart_version": "version YYYY.M.P",
     "_dns1123_label": "DNS-1123 label",
-    "_quantity": "quantity",
+    "_dns1035_label": "DNS-1035 label",
+    "_cpu_quantity": "CPU quantity",
+    "_byte_quantity": "byte quantity",
     "_chart_repository": "URL or path",
+    "_manifest_source": "URL or path",
     "_dns1123_subdomain": "DNS-1123 subdomain",
     "_pinned_image": "image reference",
     "_path_prefix": "URL path",
     "_duration": "duration",
+    "_go_duration": "duration (ms, s, m, h)",
     "_https_url": "https:// URL",
+    "_issuer_url": "https:// URL",
 }
 _RESOURCES = "[resources](#type-resources)"
 

@@ -7,15 +7,24 @@ reports all of them at once, before the program registers a resource.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel
 
+from apps.manifests import app_labels, image_version
 from mesh.implementations import implementation_of
-from settings.models import ResourceSettings
+from settings.models import CHART_REPOSITORY, ArtifactSource, ResourceSettings
 from settings.problems import NAMESPACE, ConfigProblem
 from settings.stack import StackSettings
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+"""The namespaces Kubernetes creates and keeps itself; it reserves the `kube-` prefix for more."""
+# A Kubernetes label value: at most 63 characters, alphanumeric at both ends.
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_LONGEST_NAME = 63
+"""A Service name and a label value, which every name derived from an app's becomes, are at most this long."""
 
 
 def cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
@@ -23,8 +32,14 @@ def cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _prod_problems(settings)
     yield from _disruption_budget_problems(settings)
     yield from _resource_problems(settings)
+    yield from _system_namespace_problems(settings)
     yield from _namespace_problems(settings)
     yield from _app_problems(settings)
+    yield from _app_name_problems(settings)
+    yield from _label_value_problems(settings)
+    yield from _ingress_problems(settings)
+    yield from _reserved_port_problems(settings)
+    yield from _artifact_source_problems(settings)
     yield from _mesh_feature_problems(settings)
     yield from _observability_problems(settings)
     yield from implementation_of(settings.mesh).rules(settings)
@@ -92,9 +107,30 @@ def _resource_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 )
 
 
+def _system_namespace_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """No namespace the stack enrols, owns or labels is one Kubernetes keeps: the stack would declare it,
+    change its Pod Security level, and try to delete it on destroy."""
+    mesh = settings.mesh
+    namespaces = {
+        **mesh.owned_namespaces(),
+        "observability.namespace": settings.observability.namespace,
+        **{f"mesh.injectedNamespaces[{index}]": namespace for index, namespace in enumerate(mesh.injected_namespaces)},
+        **{f"apps[{index}].namespace": app.namespace for index, app in enumerate(settings.apps)},
+    }
+    for path, namespace in namespaces.items():
+        if namespace in SYSTEM_NAMESPACES or namespace.startswith("kube-"):
+            yield ConfigProblem(
+                f"{NAMESPACE}:{path}",
+                f"is a namespace Kubernetes keeps ({', '.join(SYSTEM_NAMESPACES)}; kube-* is reserved for more): the "
+                "stack may not enrol, own or label it, and a destroy would try to delete it; use a namespace of the "
+                "stack's own",
+                namespace,
+            )
+
+
 def _namespace_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     mesh = settings.mesh
-    reserved = mesh.owned_namespaces()
+    reserved = {namespace: key for key, namespace in mesh.owned_namespaces().items()}
     workload_namespaces = [
         *(f"mesh.injectedNamespaces[{i}]" for i in range(len(mesh.injected_namespaces))),
         *(f"apps[{i}].namespace" for i in range(len(settings.apps))),
@@ -129,6 +165,150 @@ def _app_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
                 "requests have no method",
                 list(app.allowed_methods),
             )
+
+
+def _app_name_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """An app's name, and every name derived from it, is its own: no other app's traffic client (whose
+    objects and resource names are `<app>-client`, stack-wide), no object the mesh adds beside another app
+    of its namespace (`<app>-<suffix>`) or to the namespace, and short enough for a Service and a label."""
+    implementation = implementation_of(settings.mesh)
+    clients = {app.client_name: index for index, app in enumerate(settings.apps)}
+    suffixes = implementation.workload_name_suffixes
+    longest = _LONGEST_NAME - max(len(f"-{suffix}") for suffix in ("client", *suffixes))
+    for index, app in enumerate(settings.apps):
+        key = f"{NAMESPACE}:apps[{index}].name"
+        if app.name in clients:
+            other = settings.apps[clients[app.name]]
+            yield ConfigProblem(
+                key,
+                f"is the name of the traffic client of apps[{clients[app.name]}] ({other.name}), whose Deployment, "
+                f"Service, ServiceAccount and resource names would be this app's too; app names may not end in "
+                "'-client' after another app's name",
+                app.name,
+            )
+        beside = {
+            f"{other.name}-{suffix}": other_index
+            for other_index, other in enumerate(settings.apps)
+            if other.namespace == app.namespace
+            for suffix in suffixes
+        }
+        if app.name in beside:
+            yield ConfigProblem(
+                key,
+                f"is the name of an object the mesh adds beside apps[{beside[app.name]}] in namespace {app.namespace} "
+                f"({settings.mesh.implementation} names them <app>-{' or <app>-'.join(suffixes)}); choose another name",
+                app.name,
+            )
+        for name in sorted({app.name, app.client_name} & implementation.namespace_object_names):
+            yield ConfigProblem(
+                key,
+                f"gives the app (or its traffic client) the name {name!r}, which {settings.mesh.implementation} uses "
+                f"for an object of its own in every enrolled namespace (it uses "
+                f"{', '.join(sorted(implementation.namespace_object_names))}); choose another name",
+                app.name,
+            )
+        if len(app.name) > longest:
+            yield ConfigProblem(
+                key,
+                f"is {len(app.name)} characters; at most {longest}, so that the names derived from it "
+                f"(<app>-{', <app>-'.join(('client', *suffixes))}) fit the {_LONGEST_NAME} characters of a Service "
+                "name and a label value",
+                app.name,
+            )
+
+
+def _label_value_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """An image's tag becomes the `version` label of the pods that run it, so it must be a label value."""
+    for index, app in enumerate(settings.apps):
+        images = {f"apps[{index}].image": (app.image, app_labels(app)["version"])}
+        if app.traffic_client.enabled:
+            client = app.traffic_client.image
+            images[f"apps[{index}].trafficClient.image"] = (client, image_version(client))
+        for path, (image, version) in images.items():
+            if len(version) > _LONGEST_NAME or not _LABEL_VALUE.fullmatch(version):
+                yield ConfigProblem(
+                    f"{NAMESPACE}:{path}",
+                    f"has the tag {version!r}, which becomes its pods' `version` label: a label value is at most "
+                    f"{_LONGEST_NAME} characters of letters, digits, '-', '_' and '.', starting and ending with a "
+                    "letter or digit; retag the image or pin it by digest",
+                    image,
+                )
+
+
+def _ingress_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """One host, one app: the gateway would route a host two apps claim to one of them only."""
+    hosts: dict[str, int] = {}
+    for index, app in enumerate(settings.apps):
+        if app.ingress is None:
+            continue
+        host = app.ingress.host
+        if host in hosts:
+            yield ConfigProblem(
+                f"{NAMESPACE}:apps[{index}].ingress.host",
+                f"is already the host of apps[{hosts[host]}].ingress: the gateway would route the host to one of "
+                "the two apps only; allowed: a host no other app claims",
+                host,
+            )
+        hosts.setdefault(host, index)
+
+
+def _reserved_port_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """An app serves on none of the ports the mesh's proxies take in its pod."""
+    reserved = implementation_of(settings.mesh).reserved_ports
+    for index, app in enumerate(settings.apps):
+        if app.port in reserved:
+            yield ConfigProblem(
+                f"{NAMESPACE}:apps[{index}].port",
+                f"is taken in every pod of the mesh ({settings.mesh.implementation}) by {reserved[app.port]}, so the "
+                f"app would never see its traffic; allowed: 1 to 65535 but {', '.join(map(str, sorted(reserved)))}",
+                app.port,
+            )
+
+
+def artifact_sources(settings: StackSettings, *, kind: ArtifactSource | None = None) -> Iterator[tuple[str, str]]:
+    """Every setting that says where the stack downloads an artifact from (of one `kind`, or any), with
+    its full key."""
+    for path, owner in settings_objects(settings):
+        for name, field in type(owner).model_fields.items():
+            if any(isinstance(item, ArtifactSource) and kind in (None, item) for item in field.metadata):
+                yield f"{NAMESPACE}:{path}.{field.alias or name}", getattr(owner, name)
+
+
+def _artifact_source_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """No plain http:// source in prod; every repository login is for an https:// repository the stack uses."""
+    sources = dict(artifact_sources(settings))
+    if settings.environment == "prod":
+        for key, source in sources.items():
+            if source.startswith("http://"):
+                yield ConfigProblem(
+                    key,
+                    "is plain http:// in prod, where anyone on the path could swap what the stack installs; "
+                    "allowed: https://, oci:// or a local path",
+                    source,
+                )
+    repositories = sorted({source for _, source in artifact_sources(settings, kind=CHART_REPOSITORY)})
+    logins: dict[str, int] = {}
+    for index, login in enumerate(settings.helm.repository_credentials):
+        key = f"{NAMESPACE}:helm.repositoryCredentials[{index}].repository"
+        if not login.repository.startswith("https://"):
+            yield ConfigProblem(
+                key,
+                "must be an https:// chart repository: a password is never sent in plain text, a local directory "
+                "needs none, and an oci:// registry takes its login from `helm registry login` where Pulumi runs",
+                login.repository,
+            )
+        elif login.repository not in repositories:
+            yield ConfigProblem(
+                key,
+                "is no chart repository of this stack, so the login would never be used; allowed: "
+                + ", ".join(repository for repository in repositories if repository.startswith("https://")),
+                login.repository,
+            )
+        elif login.repository in logins:
+            yield ConfigProblem(
+                key, f"already has a login, helm.repositoryCredentials[{logins[login.repository]}]", login.repository
+            )
+        logins.setdefault(login.repository, index)
 
 
 def _mesh_feature_problems(settings: StackSettings) -> Iterator[ConfigProblem]:

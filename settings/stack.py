@@ -21,7 +21,10 @@ from settings.models import (
 
 
 class StackSettings(Settings):
-    environment: Environment = Field(description="Which environment this stack is; prod turns on extra safety checks.")
+    environment: Environment = Field(
+        description="Which environment this stack is; prod turns on extra safety checks. A stack whose name says an "
+        "environment (`prod`, `prod-eu`, `dev-2`) must declare that one."
+    )
     cluster: ClusterSettings = Field(default_factory=ClusterSettings, description="The target cluster.")
     helm: HelmSettings = Field(default_factory=HelmSettings, description="How every chart is installed.")
     mesh: MeshSettings = Field(default_factory=DEFAULT.settings, description="The service mesh.")

@@ -31,5 +31,10 @@ def skip_readiness_waits(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceT
     if not args.type_.startswith("kubernetes:") or not args.custom:
         return None
     metadata = dict(args.props.get("metadata") or {})
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), SKIP_AWAIT_ANNOTATION: "true"}
+    annotations = metadata.get("annotations") or {}
+    # A chart's objects come annotated by the chart's own `skipAwait`: answering None leaves their
+    # properties out of the reply, which the engine would otherwise marshal and log once more.
+    if annotations.get(SKIP_AWAIT_ANNOTATION) == "true":
+        return None
+    metadata["annotations"] = {**annotations, SKIP_AWAIT_ANNOTATION: "true"}
     return pulumi.ResourceTransformResult(props={**args.props, "metadata": metadata}, opts=args.opts)

@@ -262,7 +262,7 @@ BAD_INPUTS = [
         {"servicemesh:mesh.istio.chartRepository": " "},
         "servicemesh:mesh.istio.chartRepository",
         '" "',
-        "oci:// registry path or a local directory",
+        "or an existing local directory",
     ),
     (
         "duplicate-app-names",
@@ -477,6 +477,6 @@ def test_unknown_keys_and_bad_values_are_reported_together():
     assert [str(problem) for problem in run.error.problems] == [
         "servicemesh:mseh = {}: unknown key; did you mean 'mesh'? allowed keys here: environment, cluster, helm, "
         "mesh, apps, observability, authorization",
-        "servicemesh:mesh.istio.version = \"1.30\": must be an exact version X.Y.Z (no range, no 'v' prefix), "
-        "e.g. 1.30.3",
+        "servicemesh:mesh.istio.version = \"1.30\": must be an exact version X.Y.Z (no range, no 'v' prefix, no "
+        "leading zeros, ASCII digits), e.g. 1.30.3",
     ]

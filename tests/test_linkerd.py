@@ -546,3 +546,39 @@ def test_the_control_plane_namespace_carries_the_label_its_fail_closed_webhooks_
         assert exempts(chart[key]["namespaceSelector"]), key
     # The tap injector's selector does not honour the label: it must not fail closed.
     assert not exempts(viz_chart["tapInjector"]["namespaceSelector"])
+
+
+# What prod keeps from a destroy or a replacement: the trust every identity chains to.
+IDENTITY_KEPT = ["linkerd-identity-trust-anchor-key", "linkerd-identity-trust-anchor", "linkerd-identity-issuer-key"]
+# What renews itself instead: the issuer and the webhook certificates, signed again for the same keys.
+RENEWED = ["linkerd-identity-issuer", "linkerd-webhooks-ca", *(f"linkerd-webhooks-{s}" for _, _, s, _, _ in WEBHOOKS)]
+
+
+def test_prod_protects_the_trust_anchor_and_the_issuers_key(prod_linkerd):
+    assert [prod_linkerd.named(name).protect for name in IDENTITY_KEPT] == [True, True, True]
+    assert [prod_linkerd.named(name).protect for name in RENEWED] == [False] * len(RENEWED)
+
+
+def test_dev_protects_no_certificate_so_it_can_be_torn_down(dev_linkerd):
+    assert not any(resource.protect for resource in dev_linkerd.resources if resource.type.startswith("tls:"))
+
+
+def test_the_identity_is_protected_with_the_meshs_crds():
+    run = run_stack("dev-linkerd", {"servicemesh:mesh.protectCrds": True})
+
+    assert all(run.named(name).protect for name in IDENTITY_KEPT)
+
+
+@pytest.mark.parametrize(("stack", "issuer_hours"), [("dev-linkerd", 720), ("prod-linkerd", 8760)])
+def test_the_issuer_is_renewed_in_the_last_third_of_its_lifetime_instead_of_lapsing(stack, issuer_hours):
+    issuer = stack_run(stack).named("linkerd-identity-issuer").inputs
+
+    assert issuer["validityPeriodHours"] == issuer_hours
+    assert issuer["earlyRenewalHours"] == issuer_hours // 3
+
+
+def test_the_issuers_renewal_follows_its_validity_setting():
+    run = run_stack("prod-linkerd", {"servicemesh:mesh.linkerd.certificates.issuerValidityHours": 2160})
+
+    assert run.named("linkerd-identity-issuer").inputs["earlyRenewalHours"] == 720
+    assert "earlyRenewalHours" not in run.named("linkerd-identity-trust-anchor").inputs

@@ -103,7 +103,7 @@ def test_istio_only_keys_are_refused_for_other_meshes(stack, provider):
     assert run.resources == []
     (problem,) = run.error.problems
     assert str(problem) == (
-        'servicemesh:mesh.istio = {"istiod": {"replicas": 2}, "dataplane": "ambient"}: applies to mesh.provider '
+        'servicemesh:mesh.istio = {"dataplane": "ambient", "istiod": {"replicas": 2}}: applies to mesh.provider '
         f"istio only; this stack's mesh.provider is {provider}: remove the key"
     )
 

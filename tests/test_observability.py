@@ -235,6 +235,14 @@ def test_the_telemetry_waits_for_istiod(any_stack):
     assert any_stack.depends_on(telemetry, chart(any_stack, "istiod"))
 
 
+def test_no_add_on_waits_for_another(any_stack):
+    # Grafana and Kiali call the others by URL once they run; waiting for them would only chain
+    # one add-on's readiness wait after another's on a real cluster.
+    addons = [installed for name in ADDON_CHARTS if (installed := chart(any_stack, name))]
+
+    assert [(a.name, b.name) for a in addons for b in addons if a is not b and any_stack.depends_on(a, b)] == []
+
+
 # Switching add-ons off
 
 
@@ -428,7 +436,6 @@ def test_the_charts_helper_containers_have_requests_and_both_limits(prod):
     grafana = values(prod, "grafana")
     helpers = {
         "prometheus config reloader": values(prod, "prometheus")["configmapReload"]["prometheus"]["resources"],
-        "grafana init-chown-data": grafana["initChownData"]["resources"],
         "grafana download-dashboards": grafana["downloadDashboards"]["resources"],
     }
 

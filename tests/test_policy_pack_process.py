@@ -8,22 +8,30 @@ protobuf values) without the Pulumi CLI.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
+from e2e.harness import PROJECT_CONTENT
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from stack_harness import PROJECT_ROOT, run_stack, stack_config
 
+from policy.pack import PACK_NAME
+
 POLICY_DIRECTORY = PROJECT_ROOT / "policy"
 
 
-@pytest.fixture(scope="module")
-def analyzer():
+@contextlib.contextmanager
+def started_pack(directory: Path) -> Iterator[analyzer_pb2_grpc.AnalyzerStub]:
+    """The pack in `directory`, started as `pulumi preview` starts it, for the prod stack."""
     environment = {
         **os.environ,
         "PULUMI_CONFIG": json.dumps(stack_config("prod")),
@@ -33,7 +41,7 @@ def analyzer():
     }
     process = subprocess.Popen(
         [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
-        cwd=POLICY_DIRECTORY,
+        cwd=directory,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -47,6 +55,25 @@ def analyzer():
     finally:
         process.kill()
         process.wait()
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    with started_pack(POLICY_DIRECTORY) as stub:
+        yield stub
+
+
+def test_the_pack_starts_beside_nothing_but_what_the_program_needs_at_run_time(tmp_path):
+    # A deployment (and the end-to-end suite) copies the program without its tooling (`review`, the tests).
+    for item in PROJECT_CONTENT:
+        source = PROJECT_ROOT / item
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / item, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+        else:
+            shutil.copy2(source, tmp_path / item)
+
+    with started_pack(tmp_path / "policy") as copied:
+        assert copied.GetAnalyzerInfo(empty_pb2.Empty()).name == PACK_NAME
 
 
 def analyzer_resource(resource_type, name, props):
@@ -71,9 +98,10 @@ def reported(response):
 def test_the_pack_announces_its_policies_with_their_config_schemas(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
 
-    assert info.name == "servicemesh-guardrails"
-    assert len(info.policies) == 9
+    assert info.name == PACK_NAME
+    assert len(info.policies) == 14
     schemas = {policy.name: json_format.MessageToDict(policy.configSchema.properties) for policy in info.policies}
+    # kube-system is exempt no more: nothing of the stack may be there.
     assert schemas["workload-namespace-in-mesh"]["exemptNamespaces"]["default"] == [
         "istio-system",
         "istio-ingress",
@@ -81,9 +109,9 @@ def test_the_pack_announces_its_policies_with_their_config_schemas(analyzer):
         "linkerd-viz",
         "consul",
         "observability",
-        "kube-system",
     ]
-    assert schemas["dashboard-not-exposed-in-prod"]["prodEnvironments"]["default"] == ["prod"]
+    assert schemas["no-external-exposure-in-prod"]["prodEnvironments"]["default"] == ["prod"]
+    assert schemas["no-mesh-bypass"]["rootNamespace"]["default"] == "istio-system"
 
 
 def test_a_resource_is_judged_by_every_resource_policy(analyzer):
@@ -97,15 +125,29 @@ def test_a_resource_is_judged_by_every_resource_policy(analyzer):
 
 
 def test_the_stack_environment_reaches_the_pack_through_the_stack_config(analyzer):
+    deployment = run_stack("prod").named("app-httpbin-deployment").inputs
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    container["image"] = "docker.io/mccutchen/go-httpbin:v2"  # a floating major version, refused in prod only
+
+    response = analyzer.Analyze(analyze_request("kubernetes:apps/v1:Deployment", "app", deployment))
+
+    assert reported(response) == [("container-image-pinned", analyzer_pb2.MANDATORY)]
+
+
+def test_a_stack_policy_judges_exposure_in_prod_over_grpc(analyzer):
     kiali = {
         "kind": "Service",
         "metadata": {"name": "kiali", "namespace": "istio-system"},
         "spec": {"type": "NodePort"},
     }
+    resources = [
+        analyzer_resource(resource.type, resource.name, resource.inputs) for resource in run_stack("prod").resources
+    ]
+    resources.append(analyzer_resource("kubernetes:core/v1:Service", "kiali", kiali))
 
-    response = analyzer.Analyze(analyze_request("kubernetes:core/v1:Service", "kiali", kiali))
+    response = analyzer.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=resources))
 
-    assert reported(response) == [("dashboard-not-exposed-in-prod", analyzer_pb2.MANDATORY)]
+    assert reported(response) == [("no-external-exposure-in-prod", analyzer_pb2.MANDATORY)]
 
 
 def test_the_stack_policies_judge_the_real_prod_stack_and_a_broken_copy(analyzer):

@@ -4,133 +4,24 @@ function (`policy.offline.evaluate` builds the same arguments the policy SDK bui
 from __future__ import annotations
 
 import pytest
-
-from policy.checks import Resource
-from policy.offline import evaluate
-from policy.pack import POLICIES
-
-PROD = {"servicemesh:environment": "prod"}
-DEV = {"servicemesh:environment": "dev"}
-DIGEST = "sha256:" + "a" * 64
-RESOURCES = {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}}
-
-
-def findings(policy_name, *resources, config=None, stack_config=DEV):
-    (policy,) = [policy for policy in POLICIES if policy.name == policy_name]
-    return evaluate(
-        list(resources),
-        stack_config=stack_config,
-        pack_config={policy_name: config} if config else None,
-        policies=[policy],
-    )
-
-
-def messages(policy_name, *resources, **options):
-    return [finding.message for finding in findings(policy_name, *resources, **options)]
-
-
-def resource(type_, name, props):
-    return Resource(type=type_, props=props, urn=f"urn:pulumi:test::servicemesh::{type_}::{name}", name=name)
-
-
-def peer_authentication(name="default", namespace="istio-system", mode="STRICT", **spec):
-    if mode is not None:
-        spec["mtls"] = {"mode": mode}
-    return resource(
-        "kubernetes:security.istio.io/v1:PeerAuthentication",
-        f"{namespace}-{name}",
-        {"kind": "PeerAuthentication", "metadata": {"name": name, "namespace": namespace}, "spec": spec},
-    )
-
-
-def container(name="app", image="docker.io/org/app:1.2.3", resources=RESOURCES):
-    return {"name": name, "image": image, "resources": resources}
-
-
-def pod_spec(*containers, init_containers=()):
-    spec = {"containers": list(containers or [container()])}
-    if init_containers:
-        spec["initContainers"] = list(init_containers)
-    return spec
-
-
-def deployment(name="app", namespace="team", *containers, replicas=1, init_containers=(), annotations=None):
-    template = {"metadata": {"labels": {"app": name}}, "spec": pod_spec(*containers, init_containers=init_containers)}
-    if annotations:
-        template["metadata"]["annotations"] = annotations
-    return resource(
-        "kubernetes:apps/v1:Deployment",
-        name,
-        {
-            "kind": "Deployment",
-            "metadata": {"name": name, "namespace": namespace},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": template},
-        },
-    )
-
-
-def namespace(name, labels=None, annotations=None):
-    metadata = {"name": name, "labels": labels or {}}
-    if annotations:
-        metadata["annotations"] = annotations
-    return resource("kubernetes:core/v1:Namespace", f"ns-{name}", {"metadata": metadata})
-
-
-def chart(chart_name, version="1.2.3", repo=None, type_="kubernetes:helm.sh/v4:Chart", values=None):
-    props = {"chart": chart_name, "version": version, "values": values or {}}
-    if repo:
-        props["repositoryOpts"] = {"repo": repo}
-    return resource(type_, chart_name.rsplit("/", 1)[-1], props)
-
-
-def linkerd_control_plane(default_inbound_policy="all-authenticated"):
-    proxy = {"resources": {}} if default_inbound_policy is None else {"defaultInboundPolicy": default_inbound_policy}
-    return chart("linkerd-control-plane", "2026.8.3", repo="https://helm.linkerd.io/edge", values={"proxy": proxy})
-
-
-def linkerd_config(default_inbound_policy):
-    """The ConfigMap the control-plane chart renders with its values: what a real preview shows of a v4 Chart."""
-    values = f"controllerReplicas: 1\nproxy:\n  defaultInboundPolicy: {default_inbound_policy}\n"
-    return resource(
-        "kubernetes:core/v1:ConfigMap",
-        "linkerd-config",
-        {"metadata": {"name": "linkerd-config", "namespace": "linkerd"}, "data": {"values": values}},
-    )
-
-
-def consul_entry(kind, name, namespace="consul", **spec):
-    return resource(
-        f"kubernetes:consul.hashicorp.com/v1alpha1:{kind}",
-        f"{namespace}-{kind}-{name}",
-        {"kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec},
-    )
-
-
-CONSUL_CHART = chart(
-    "consul", "2.0.3", repo="https://helm.releases.hashicorp.com", type_="kubernetes:helm.sh/v3:Release"
+from policy_fixtures import (
+    CONSUL_CHART,
+    DIGEST,
+    STRICT_CONSUL_MESH,
+    budget,
+    chart,
+    consul_entry,
+    container,
+    deployment,
+    findings,
+    linkerd_config,
+    linkerd_control_plane,
+    messages,
+    namespace,
+    peer_authentication,
+    pod_spec,
+    resource,
 )
-STRICT_CONSUL_MESH = consul_entry("Mesh", "mesh", allowEnablingPermissiveMutualTLS=False)
-
-
-def service(name, service_type="ClusterIP", labels=None):
-    return resource(
-        "kubernetes:core/v1:Service",
-        name,
-        {
-            "kind": "Service",
-            "metadata": {"name": name, "namespace": "istio-system", "labels": labels or {}},
-            "spec": {"type": service_type},
-        },
-    )
-
-
-def budget(selector, namespace="team"):
-    return resource(
-        "kubernetes:policy/v1:PodDisruptionBudget",
-        "budget",
-        {"metadata": {"name": "budget", "namespace": namespace}, "spec": {"minAvailable": 1, "selector": selector}},
-    )
-
 
 # mesh-mtls-strict
 
@@ -332,6 +223,85 @@ def test_a_permissive_consul_service_in_an_allowlisted_namespace_may_migrate():
     assert messages("peer-authentication-no-plaintext", legacy, config={"allowedNamespaces": ["legacy"]}) == []
 
 
+def destination_rule(host, namespace="team", **spec):
+    return resource(
+        "kubernetes:networking.istio.io/v1:DestinationRule",
+        f"{namespace}-{host}",
+        {"metadata": {"name": "rule", "namespace": namespace}, "spec": {"host": host, **spec}},
+    )
+
+
+TLS = {"DISABLE": {"tls": {"mode": "DISABLE"}}, "SIMPLE": {"tls": {"mode": "SIMPLE"}}}
+
+
+@pytest.mark.parametrize("host", ["*", "*.local", "httpbin", "httpbin.sample.svc.cluster.local", "httpbin.sample.svc"])
+@pytest.mark.parametrize("mode", ["DISABLE", "SIMPLE"])
+def test_a_destination_rule_that_sends_plaintext_or_no_identity_inside_the_mesh_is_refused(host, mode):
+    (message,) = messages("peer-authentication-no-plaintext", destination_rule(host, trafficPolicy=TLS[mode]))
+
+    assert f"sets spec.trafficPolicy.tls.mode {mode} for the in-mesh host '{host}'" in message
+    assert "use ISTIO_MUTUAL" in message
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        (
+            {"trafficPolicy": {"portLevelSettings": [{"port": {"number": 8080}, **TLS["DISABLE"]}]}},
+            "spec.trafficPolicy.portLevelSettings[0].tls.mode",
+        ),
+        ({"subsets": [{"name": "v1", "trafficPolicy": TLS["DISABLE"]}]}, "spec.subsets[0].trafficPolicy.tls.mode"),
+    ],
+    ids=["per-port", "per-subset"],
+)
+def test_a_destination_rule_is_judged_per_port_and_per_subset_too(spec, field):
+    (message,) = messages("peer-authentication-no-plaintext", destination_rule("httpbin", **spec))
+
+    assert f"sets {field} DISABLE" in message
+
+
+def test_mutual_tls_inside_the_mesh_and_tls_origination_to_outside_hosts_pass():
+    mesh_mtls = destination_rule("httpbin", trafficPolicy={"tls": {"mode": "ISTIO_MUTUAL"}})
+    origination = destination_rule("api.example.com", trafficPolicy=TLS["SIMPLE"])
+
+    assert messages("peer-authentication-no-plaintext", mesh_mtls, origination) == []
+
+
+def test_a_plaintext_destination_rule_in_an_allowlisted_namespace_may_migrate():
+    legacy = destination_rule("httpbin", "legacy", trafficPolicy=TLS["DISABLE"])
+
+    assert messages("peer-authentication-no-plaintext", legacy, config={"allowedNamespaces": ["legacy"]}) == []
+
+
+def linkerd_server(access_policy=None, namespace="team", port="http"):
+    spec = {"podSelector": {"matchLabels": {"app": "web"}}, "port": port}
+    if access_policy:
+        spec["accessPolicy"] = access_policy
+    return resource(
+        "kubernetes:policy.linkerd.io/v1beta3:Server",
+        f"{namespace}-server",
+        {"metadata": {"name": "web", "namespace": namespace}, "spec": spec},
+    )
+
+
+@pytest.mark.parametrize("policy", ["all-unauthenticated", "cluster-unauthenticated", "audit"])
+def test_a_linkerd_server_that_admits_unauthenticated_clients_on_its_port_is_refused(policy):
+    # Linkerd's port-level equivalent of a PeerAuthentication's portLevelMtls.
+    (message,) = messages("peer-authentication-no-plaintext", linkerd_server(policy))
+
+    assert f"Server 'web' in namespace 'team' sets spec.accessPolicy {policy}" in message
+    assert "on port http" in message
+    assert (
+        messages("peer-authentication-no-plaintext", linkerd_server(policy), config={"allowedNamespaces": ["team"]})
+        == []
+    )
+
+
+@pytest.mark.parametrize("policy", [None, "all-authenticated", "deny"])
+def test_a_linkerd_server_that_requires_a_mesh_identity_passes(policy):
+    assert messages("peer-authentication-no-plaintext", linkerd_server(policy)) == []
+
+
 # helm-chart-pinned
 
 
@@ -372,74 +342,48 @@ def test_a_release_is_held_to_the_same_rule():
     assert len(messages("helm-chart-pinned", unpinned)) == 2
 
 
+@pytest.mark.parametrize(
+    "insecure",
+    [
+        chart("istiod", "1.30.3", repo="http://charts.example.com/istio"),
+        chart("istiod", "1.30.3", repo="HTTP://charts.example.com/istio"),
+        chart("http://charts.example.com/istiod-1.30.3.tgz", "1.30.3"),
+    ],
+    ids=["http-repository", "upper-case-scheme", "http-chart-url"],
+)
+def test_a_chart_fetched_over_plain_http_is_refused(insecure):
+    (message,) = messages("helm-chart-pinned", insecure)
+
+    assert "over plain http://" in message
+    assert "https://" in message
+
+
+@pytest.mark.parametrize(
+    "with_credentials",
+    [
+        chart("istiod", "1.30.3", repo="https://user:password@charts.example.com/istio"),
+        chart("oci://robot@registry.example.com/charts/istiod", "1.30.3"),
+    ],
+    ids=["repository", "oci-reference"],
+)
+def test_a_chart_source_with_credentials_in_its_url_is_refused(with_credentials):
+    (message,) = messages("helm-chart-pinned", with_credentials)
+
+    assert "has credentials in its" in message
+    assert "repositoryOpts.password from secrets" in message
+
+
+def test_plain_http_and_credentials_are_each_reported():
+    both = chart("istiod", "1.30.3", repo="http://user:password@charts.example.com/istio")
+
+    assert len(messages("helm-chart-pinned", both)) == 2
+
+
 def test_a_chart_whose_inputs_the_engine_does_not_pass_cannot_be_judged():
     # A real preview passes no inputs of a v4 Chart (a component resource), only its rendered objects.
     component = resource("kubernetes:helm.sh/v4:Chart", "istiod", {})
 
     assert messages("helm-chart-pinned", component) == []
-
-
-# container-image-pinned
-
-
-@pytest.mark.parametrize(
-    "image",
-    ["docker.io/org/app:1.2.3", f"docker.io/org/app@{DIGEST}", f"org/app:1.2.3@{DIGEST}", "registry:5000/app:v1"],
-)
-def test_images_pinned_by_tag_or_digest_pass(image):
-    assert messages("container-image-pinned", deployment("app", "team", container(image=image))) == []
-
-
-@pytest.mark.parametrize(
-    ("image", "reason"),
-    [
-        ("docker.io/org/app", "untagged"),
-        ("registry:5000/app", "untagged"),
-        ("docker.io/org/app:latest", "not 'latest'"),
-        ("", "must be an image reference"),
-    ],
-)
-def test_untagged_or_latest_images_are_refused(image, reason):
-    (message,) = messages("container-image-pinned", deployment("web", "team", container(image=image)))
-
-    assert message.startswith("Deployment team/web container 'app'")
-    assert reason in message
-
-
-def test_init_containers_are_checked_too():
-    unpinned_init = deployment("app", "team", init_containers=[container(name="setup", image="busybox")])
-
-    (message,) = messages("container-image-pinned", unpinned_init)
-
-    assert "container 'setup'" in message
-
-
-@pytest.mark.parametrize(
-    ("type_", "path"),
-    [
-        ("kubernetes:apps/v1:StatefulSet", ("spec", "template", "spec")),
-        ("kubernetes:apps/v1:DaemonSet", ("spec", "template", "spec")),
-        ("kubernetes:batch/v1:Job", ("spec", "template", "spec")),
-        ("kubernetes:batch/v1:CronJob", ("spec", "jobTemplate", "spec", "template", "spec")),
-        ("kubernetes:core/v1:Pod", ("spec",)),
-    ],
-)
-def test_every_kind_of_workload_is_checked(type_, path):
-    props = pod_spec(container(image="nginx:latest"))
-    for key in reversed(path):
-        props = {key: props}
-
-    assert len(messages("container-image-pinned", resource(type_, "workload", props))) == 1
-
-
-def test_the_gateway_image_that_the_injector_fills_in_passes_only_on_injected_pods():
-    injected = {"inject.istio.io/templates": "gateway"}
-
-    assert (
-        messages("container-image-pinned", deployment("gw", "ingress", container(image="auto"), annotations=injected))
-        == []
-    )
-    assert len(messages("container-image-pinned", deployment("gw", "ingress", container(image="auto")))) == 1
 
 
 # no-retired-artifact-location
@@ -628,75 +572,14 @@ def test_the_meshs_own_namespaces_are_exempt_by_default_and_the_list_is_configur
     assert messages("workload-namespace-in-mesh", tooling, config={"exemptNamespaces": ["tooling"]}) == []
 
 
+def test_kube_system_is_not_exempt_by_default():
+    (message,) = messages("workload-namespace-in-mesh", deployment("tool", "kube-system"))
+
+    assert "namespace 'kube-system' holds workloads" in message
+
+
 def test_namespaces_without_workloads_need_no_label():
     assert messages("workload-namespace-in-mesh", namespace("empty")) == []
-
-
-# dashboard-not-exposed-in-prod
-
-
-@pytest.mark.parametrize(
-    "dashboard",
-    [
-        service("kiali", "LoadBalancer"),
-        service("prometheus-server", "NodePort"),
-        service("web", "NodePort", labels={"app.kubernetes.io/name": "grafana"}),
-        service("tracing", "LoadBalancer", labels={"app": "jaeger"}),
-    ],
-    ids=["by-name", "by-name-prefix", "by-kubernetes-label", "by-app-label"],
-)
-def test_an_exposed_dashboard_service_is_refused_in_prod(dashboard):
-    (message,) = messages("dashboard-not-exposed-in-prod", dashboard, stack_config=PROD)
-
-    assert "make it ClusterIP" in message
-    assert "port-forward" in message
-
-
-def test_dashboards_may_be_exposed_outside_prod_and_other_services_anywhere():
-    assert messages("dashboard-not-exposed-in-prod", service("kiali", "NodePort"), stack_config=DEV) == []
-    assert (
-        messages("dashboard-not-exposed-in-prod", service("istio-ingressgateway", "LoadBalancer"), stack_config=PROD)
-        == []
-    )
-    assert messages("dashboard-not-exposed-in-prod", service("kiali"), stack_config=PROD) == []
-
-
-@pytest.mark.parametrize(
-    ("addon", "path"),
-    [
-        (chart("grafana", values={"service": {"type": "LoadBalancer"}}), "service.type"),
-        (chart("kiali-server", values={"deployment": {"service_type": "NodePort"}}), "deployment.service_type"),
-        (chart("prometheus", values={"server": {"service": {"type": "NodePort"}}}), "server.service.type"),
-        (
-            chart("oci://ghcr.io/org/jaeger", values={"query": {"service": {"type": "LoadBalancer"}}}),
-            "query.service.type",
-        ),
-    ],
-    ids=["grafana", "kiali-server", "prometheus", "jaeger-oci"],
-)
-def test_add_on_chart_values_that_expose_a_dashboard_are_refused_in_prod(addon, path):
-    (message,) = messages("dashboard-not-exposed-in-prod", addon, stack_config=PROD)
-
-    assert f"sets values.{path} = " in message
-
-
-def test_add_on_chart_values_with_a_cluster_ip_pass_and_other_charts_are_not_dashboards():
-    private = chart("grafana", values={"service": {"type": "ClusterIP"}})
-    gateway = chart("gateway", values={"service": {"type": "LoadBalancer"}})
-
-    assert messages("dashboard-not-exposed-in-prod", private, gateway, stack_config=PROD) == []
-
-
-def test_which_environments_count_as_prod_is_configurable():
-    staging = {"servicemesh:environment": "staging"}
-    config = {"prodEnvironments": ["staging", "prod"]}
-
-    assert (
-        len(
-            messages("dashboard-not-exposed-in-prod", service("kiali", "NodePort"), stack_config=staging, config=config)
-        )
-        == 1
-    )
 
 
 # replicated-workload-has-disruption-budget (advisory)
@@ -729,6 +612,88 @@ def test_a_budget_selecting_the_pods_in_the_same_namespace_satisfies_it():
 
 def test_a_single_replica_needs_no_budget():
     assert findings("replicated-workload-has-disruption-budget", deployment(replicas=1)) == []
+
+
+def test_a_budget_of_any_api_version_counts():
+    # A chart rendered without the cluster's API versions (Consul's) still writes policy/v1beta1.
+    older = budget({"matchLabels": {"app": "app"}})
+    older = resource("kubernetes:policy/v1beta1:PodDisruptionBudget", older.name, older.props)
+
+    assert findings("replicated-workload-has-disruption-budget", deployment(replicas=2), older) == []
+
+
+# nothing-in-system-namespaces
+
+SYSTEM = "nothing-in-system-namespaces"
+
+
+def config_map(namespace=None, name="settings"):
+    metadata = {"name": name} if namespace is None else {"name": name, "namespace": namespace}
+    return resource("kubernetes:core/v1:ConfigMap", f"{namespace}-{name}", {"metadata": metadata})
+
+
+@pytest.mark.parametrize("system_namespace", ["kube-system", "kube-public", "kube-node-lease", "default"])
+def test_nothing_is_created_in_a_system_namespace(system_namespace):
+    privileged_pod = resource(
+        "kubernetes:core/v1:Pod",
+        "pod",
+        {"metadata": {"name": "pod", "namespace": system_namespace}, "spec": pod_spec()},
+    )
+
+    (on_config_map,) = messages(SYSTEM, config_map(system_namespace))
+    (on_pod,) = messages(SYSTEM, privileged_pod)
+
+    assert on_config_map.startswith(f"ConfigMap {system_namespace}/settings is in the system namespace")
+    assert on_pod.startswith(f"Pod {system_namespace}/pod is in the system namespace")
+
+
+def test_an_object_without_a_namespace_lands_in_default_unless_its_kind_is_cluster_scoped():
+    cluster_role = resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "role", {"metadata": {"name": "r"}})
+
+    assert len(messages(SYSTEM, config_map())) == 1
+    assert messages(SYSTEM, cluster_role) == []
+
+
+def test_a_custom_kind_is_cluster_scoped_when_the_stacks_crd_says_so():
+    crd = resource(
+        "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+        "crd",
+        {
+            "metadata": {"name": "meshes.example.com"},
+            "spec": {"group": "example.com", "names": {"kind": "Mesh"}, "scope": "Cluster"},
+        },
+    )
+    cluster_wide = resource("kubernetes:example.com/v1:Mesh", "mesh", {"metadata": {"name": "mesh"}})
+    namespaced = resource("kubernetes:example.com/v1:Tenant", "tenant", {"metadata": {"name": "tenant"}})
+
+    assert [message.split(" is in")[0] for message in messages(SYSTEM, crd, cluster_wide, namespaced)] == [
+        "Tenant default/tenant"
+    ]
+
+
+def test_neither_a_chart_installed_there_nor_the_namespace_itself_may_be_the_stacks():
+    into_kube_system = resource(
+        "kubernetes:helm.sh/v4:Chart", "tool", {"chart": "tool", "version": "1.0.0", "namespace": "kube-system"}
+    )
+
+    assert messages(SYSTEM, into_kube_system) == [
+        "chart 'tool' installs into the system namespace 'kube-system', where nothing of the stack belongs (and which "
+        "no mesh or pack rule treats as the stack's): put it in a namespace the stack declares"
+    ]
+    assert len(messages(SYSTEM, namespace("kube-public"))) == 1
+
+
+def test_only_the_object_a_mesh_names_with_its_reason_may_be_in_kube_system():
+    # linkerd-viz's tap API server may read the API server's client CA only through a binding there.
+    def role_binding(name):
+        return resource(
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            name,
+            {"metadata": {"name": name, "namespace": "kube-system"}},
+        )
+
+    assert messages(SYSTEM, role_binding("linkerd-linkerd-viz-tap-auth-reader")) == []
+    assert len(messages(SYSTEM, role_binding("anything-else"))) == 1
 
 
 @pytest.mark.parametrize("controller", ["linkerd-destination", "linkerd-identity", "linkerd-proxy-injector"])

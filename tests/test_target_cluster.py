@@ -1,26 +1,48 @@
-"""The switch for node-less API servers: off in every real stack, and when on it stops every
-readiness wait (objects and charts) and the hooks of Helm releases, and nothing else."""
+"""How a stack treats its cluster. Every stack owns the fields it declares: each Kubernetes object,
+its charts' objects too, takes its fields back from whoever changed them by hand. The switch for
+node-less API servers is off in every real stack, and when on it stops every readiness wait
+(objects and charts) and the hooks of Helm releases, and nothing else."""
 
 from __future__ import annotations
 
 import pulumi
 from stack_harness import run_stack
 
-from target_cluster import skip_readiness_waits
+from target_cluster import own_declared_fields, skip_readiness_waits
 
 API_SERVER_ONLY = {"servicemesh:cluster.apiServerOnly": True}
 
 
-def transform(type_, props, custom=True):
-    return skip_readiness_waits(pulumi.ResourceTransformArgs(custom, type_, "object", props, pulumi.ResourceOptions()))
+def transform(type_, props, custom=True, stack_transform=skip_readiness_waits):
+    return stack_transform(pulumi.ResourceTransformArgs(custom, type_, "object", props, pulumi.ResourceOptions()))
 
 
-def test_real_stacks_keep_every_readiness_wait(any_stack):
-    assert any_stack.stack_transforms == ()
+def test_every_stack_owns_its_declared_fields_and_keeps_every_readiness_wait(any_stack):
+    assert any_stack.stack_transforms == (own_declared_fields,)
 
 
 def test_the_switch_registers_the_transform_for_the_whole_stack():
-    assert run_stack("dev", API_SERVER_ONLY).stack_transforms == (skip_readiness_waits,)
+    assert run_stack("dev", API_SERVER_ONLY).stack_transforms == (own_declared_fields, skip_readiness_waits)
+
+
+def test_objects_force_their_declared_fields_back_and_keep_their_own_annotations():
+    deployment = {"metadata": {"name": "app", "annotations": {"team": "a"}}, "spec": {"replicas": 2}}
+    result = transform("kubernetes:apps/v1:Deployment", deployment, stack_transform=own_declared_fields)
+
+    assert result.props == {
+        "metadata": {"name": "app", "annotations": {"team": "a", "pulumi.com/patchForce": "true"}},
+        "spec": {"replicas": 2},
+    }
+
+
+def test_charts_releases_and_other_resources_are_not_objects_to_force():
+    for type_, custom in [
+        ("kubernetes:helm.sh/v4:Chart", False),
+        ("kubernetes:helm.sh/v3:Release", True),
+        ("random:index/randomPassword:RandomPassword", True),
+        ("servicemesh:mesh:IstioMesh", False),
+    ]:
+        assert transform(type_, {"chart": "istiod"}, custom=custom, stack_transform=own_declared_fields) is None
 
 
 def test_objects_are_annotated_and_keep_their_own_annotations():
@@ -56,3 +78,10 @@ def test_releases_neither_wait_nor_run_their_hooks_whose_jobs_never_run_without_
 def test_other_resources_are_left_alone():
     assert transform("random:index/randomPassword:RandomPassword", {"length": 24}) is None
     assert transform("servicemesh:mesh:IstioMesh", {}, custom=False) is None
+
+
+def test_objects_a_chart_already_marks_are_left_alone():
+    # The chart's own `skipAwait` marks its objects; nothing is sent back for them.
+    marked = {"metadata": {"name": "istiod", "annotations": {"pulumi.com/skipAwait": "true"}}, "spec": {}}
+
+    assert transform("kubernetes:apps/v1:Deployment", marked) is None

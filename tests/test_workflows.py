@@ -88,16 +88,15 @@ def test_workflows_and_actions_are_valid_for_github():
 
 @pytest.mark.engine
 def test_actionlint_finds_nothing_wrong_in_the_workflows():
+    if subprocess.run([str(ENGINE_BUILD), "--check"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("the engine is not built (make engine builds actionlint with it)")
     engine_bin_dir = subprocess.run(
         [str(ENGINE_BUILD), "--print-bin-dir"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    actionlint = shutil.which("actionlint") or shutil.which("actionlint", path=engine_bin_dir)
-    if actionlint is None:
-        pytest.skip(
-            f"actionlint is neither on PATH nor in the engine's bin dir {engine_bin_dir} (build it: make engine)"
-        )
 
-    result = subprocess.run([actionlint, "-no-color"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [f"{engine_bin_dir}/actionlint", "-no-color"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -200,6 +199,24 @@ def test_merges_update_dev_then_staging_then_prod_each_in_its_environment():
         (pulumi,) = pulumi_steps(deploy[job])
         assert deploy[job]["environment"] == stack
         assert (pulumi["with"]["command"], pulumi["with"]["stack-name"]) == ("up", stack)
+        assert pulumi["with"]["refresh"] is True, "an update puts back what changed outside the stack"
+
+
+def drift_stacks():
+    return jobs("drift.yml")["drift"]["strategy"]["matrix"]["stack"]
+
+
+def test_drift_of_every_deployed_stack_is_checked_daily_read_only_in_its_own_environment():
+    (job,) = jobs("drift.yml").values()
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+
+    assert set(triggers("drift.yml")) == {"schedule", "workflow_dispatch"}
+    assert drift_stacks() == list(DEPLOYS.values())
+    assert job["environment"] == "drift-${{ matrix.stack }}", "never the deploying environment, which needs approval"
+    assert '.venv/bin/python -m review drift "$STACK"' in commands
+    assert [step["with"]["command"] for step in pulumi_steps(job) if "with" in step] == [], "installs the CLI only"
+    assert "pulumi up" not in commands
+    assert "pulumi refresh" not in commands
 
 
 def test_two_runs_never_update_one_stack_at_once():
@@ -234,7 +251,11 @@ def test_secrets_have_one_valid_name_per_environment_never_a_computed_one():
 
 def test_the_workflow_docs_name_every_environment_to_create():
     docs = (PROJECT_ROOT / "docs" / "reviewing-changes.md").read_text()
-    environments = [*DEPLOYS.values(), *(f"preview-{stack}" for stack in live_stacks())]
+    environments = [
+        *DEPLOYS.values(),
+        *(f"preview-{stack}" for stack in live_stacks()),
+        *(f"drift-{stack}" for stack in drift_stacks()),
+    ]
 
     assert [environment for environment in environments if f"`{environment}`" not in docs] == []
 
@@ -260,6 +281,7 @@ def test_every_job_declares_only_the_permissions_it_needs():
     expected = {
         "pull-request.yml": {"checks": read, "preview": {**read, "pull-requests": "write"}},
         "deploy.yml": {"checks": read, **dict.fromkeys(DEPLOYS, read)},
+        "drift.yml": {"drift": read},
     }
 
     for workflow, permissions in expected.items():
@@ -270,20 +292,20 @@ def test_every_job_declares_only_the_permissions_it_needs():
 def test_checkouts_keep_no_token_for_later_steps():
     checkouts = [step for _, step in all_steps() if step.get("uses", "").startswith("actions/checkout@")]
 
-    assert len(checkouts) == 6
+    assert len(checkouts) == 7
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
 def test_every_pulumi_step_uses_the_one_pinned_official_action():
     steps = [step for _, step in all_steps() if "pulumi" in step.get("uses", "")]
 
-    assert len(steps) == 4
+    assert len(steps) == 5
     assert len({step["uses"] for step in steps}) == 1
     assert steps[0]["uses"].startswith("pulumi/actions@")
 
 
 def test_every_preview_and_update_runs_the_policy_pack():
-    steps = [step for _, step in all_steps() if "pulumi" in step.get("uses", "")]
+    steps = [step for _, step in all_steps() if "pulumi" in step.get("uses", "") and "command" in step.get("with", {})]
 
     assert {step["with"]["policyPacks"] for step in steps} == {"policy"}
 

@@ -13,6 +13,17 @@ if TYPE_CHECKING:
 
 _KEY = f"{NAMESPACE}:mesh.consul"
 
+RESERVED_PORTS = {
+    15001: "the transparent proxy's outbound listener (Envoy)",
+    19000: "Envoy's admin interface",
+    20000: "Envoy's public listener, where the app's inbound traffic arrives",
+    20200: "Envoy's Prometheus metrics",
+    20600: "consul-dataplane's graceful startup and shutdown endpoint",
+    21000: "Envoy's readiness listener",
+}
+"""What listens inside a connect-injected pod, by port (consul-k8s' connect-inject constants and the
+chart's `connectInject.metrics`)."""
+
 
 def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     mesh = settings.mesh

@@ -9,12 +9,12 @@ from pydantic import Field
 from settings.artifacts import CONSUL_CHART_VERSION, HASHICORP_CHART_REPOSITORY
 from settings.models import (
     PROVIDER_DESCRIPTION,
+    ByteQuantity,
     ChartRepository,
     DnsLabel,
     DnsSubdomain,
     ExactVersion,
     MeshWideSettings,
-    Quantity,
     ResourceSettings,
     Settings,
     default_resources,
@@ -23,7 +23,7 @@ from settings.models import (
 
 class ConsulServerSettings(Settings):
     replicas: int = Field(default=1, ge=1, description="Consul servers (Raft peers): 1, or 3 or 5 for a quorum.")
-    storage: Quantity = Field(default="10Gi", description="Each server's data volume.")
+    storage: ByteQuantity = Field(default="10Gi", description="Each server's data volume.")
     storage_class: DnsSubdomain | None = Field(default=None, description="StorageClass; the cluster default if unset.")
     resources: ResourceSettings = Field(
         default_factory=default_resources("100m", "200Mi", "1000m", "1Gi"),
@@ -67,4 +67,4 @@ class ConsulMeshSettings(MeshWideSettings):
     dashboard: ClassVar[str] = "the Consul UI"
 
     def owned_namespaces(self) -> dict[str, str]:
-        return {self.consul.namespace: "mesh.consul.namespace"}
+        return {"mesh.consul.namespace": self.consul.namespace}

@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.istio import footprint, images, policy, rules
+from mesh.istio import drift, footprint, images, policy, rules
 from mesh.istio.mesh import IstioMesh
 from mesh.istio.settings import IstioMeshSettings
 from mesh.istio.values import CONTROL_PLANE_CHART
@@ -10,11 +10,15 @@ from mesh.istio.values import CONTROL_PLANE_CHART
 IMPLEMENTATION = MeshImplementation(
     settings=IstioMeshSettings,
     rules=rules.problems,
+    reserved_ports=rules.RESERVED_PORTS,
+    workload_name_suffixes=rules.WORKLOAD_NAME_SUFFIXES,
+    namespace_object_names=rules.NAMESPACE_OBJECT_NAMES,
     component=IstioMesh,
     footprint=footprint.FOOTPRINT,
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
     policy=policy.GUARDRAILS,
+    security_fields=drift.SECURITY_FIELDS,
     outputs={
         "istioVersion": "the Istio version of all its charts",
         "istioNamespace": "the control-plane (and mesh root) namespace",

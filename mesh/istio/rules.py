@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from mesh.istio.settings import IstioMeshSettings, version_key
+from mesh.istio.manifests import ALLOW_NOTHING_POLICY_NAME, HBONE_PORT, WAYPOINT_NAME
+from mesh.istio.settings import OLDEST_RELEASES, IstioMeshSettings, oldest_release_for, version_key
 from settings.problems import NAMESPACE, ConfigProblem
 
 if TYPE_CHECKING:
@@ -14,12 +15,52 @@ if TYPE_CHECKING:
 
 _KEY = f"{NAMESPACE}:mesh.istio"
 
+RESERVED_PORTS = {
+    15000: "Envoy's admin interface (sidecars)",
+    15001: "Envoy's outbound listener (sidecars) and ztunnel's outbound capture (ambient)",
+    15004: "the Istio agent's debug interface",
+    15006: "Envoy's inbound listener (sidecars) and ztunnel's inbound plain-text capture (ambient)",
+    HBONE_PORT: "HBONE, the mTLS tunnel of ztunnel, waypoints and sidecars",
+    15020: "the Istio agent's merged Prometheus metrics",
+    15021: "the Istio agent's health checks",
+    15053: "the DNS proxy of the Istio agent and ztunnel",
+    15090: "Envoy's Prometheus metrics",
+}
+"""What listens inside a pod of the mesh, by port (istio.io, "Ports used by Istio")."""
+# An app's policy for its waypoint's identity (ambient, with L7 rules) is `<app>-waypoint`; the
+# namespace holds the default-deny policy and the waypoint (a Gateway, whose Deployment, Service and
+# ServiceAccount istiod names after it).
+WORKLOAD_NAME_SUFFIXES = (WAYPOINT_NAME,)
+NAMESPACE_OBJECT_NAMES = frozenset({ALLOW_NOTHING_POLICY_NAME, WAYPOINT_NAME})
+
 
 def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     mesh = settings.mesh
     assert isinstance(mesh, IstioMeshSettings)
+    yield from _version_problems(mesh)
     yield from _dataplane_problems(mesh)
     yield from _revision_problems(mesh, enrolled=set(settings.enrolled_namespaces))
+
+
+def _version_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:
+    """Every chart version must read the values the program writes (see `OLDEST_RELEASES`)."""
+    istio = mesh.istio
+    versions = {
+        f"{_KEY}.version": istio.version,
+        **{f"{_KEY}.revisions[{index}].version": revision.version for index, revision in enumerate(istio.revisions)},
+    }
+    *lines, newest = OLDEST_RELEASES
+    allowed = ", ".join(f"{release} or a later {release.rsplit('.', 1)[0]}.x" for release in lines)
+    for key, version in versions.items():
+        if oldest := oldest_release_for(version):
+            yield ConfigProblem(
+                key,
+                f"is older than {oldest}, the oldest release of its line whose charts read every value this program "
+                "writes (istiod's unprefixed replicaCount, autoscale* and resources from 1.24.0; "
+                f"base.validationFailurePolicy from {', '.join(OLDEST_RELEASES)}); allowed: {allowed}, or {newest} "
+                "and later",
+                version,
+            )
 
 
 def _dataplane_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:

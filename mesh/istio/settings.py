@@ -13,6 +13,7 @@ from settings.models import (
     DnsLabel,
     ExactVersion,
     ImageHub,
+    ManifestSource,
     MeshWideSettings,
     ResourceSettings,
     ScaledComponentSettings,
@@ -84,11 +85,10 @@ class WaypointSettings(Settings):
 class AmbientSettings(Settings):
     """Istio's ambient data plane: the per-node ztunnel and istio-cni agent, and waypoints."""
 
-    gateway_api_manifest: str = Field(
+    gateway_api_manifest: ManifestSource = Field(
         default=GATEWAY_API_MANIFEST,
-        min_length=1,
         description="Gateway API CRDs (standard channel, the release Istio is built against) that waypoints "
-        "need, as a URL or a local file; Istio's base chart does not carry them.",
+        "need, as an https:// URL or a local file; Istio's base chart does not carry them.",
     )
     ztunnel: ZtunnelSettings = Field(default_factory=ZtunnelSettings, description="ztunnel, the node proxy.")
     cni: IstioCniSettings = Field(default_factory=IstioCniSettings, description="The istio-cni node agent.")
@@ -106,6 +106,26 @@ class RevisionSettings(Settings):
 def version_key(version: str) -> tuple[int, ...]:
     """An exact X.Y.Z version as a tuple that compares like the version does."""
     return tuple(int(part) for part in version.split("."))
+
+
+OLDEST_RELEASES = ("1.28.6", "1.29.2", "1.30.0")
+"""The oldest release of each Istio line whose charts read every value this program writes; every
+line after the last is new enough. Why these:
+- from 1.24.0 the istiod chart reads its own values unprefixed (`replicaCount`, `autoscaleEnabled`,
+  `autoscaleMin`, `autoscaleMax`, `resources`); older charts read them under `pilot.` only and
+  ignore them without a word, leaving istiod unsized and unscaled;
+- the base and istiod charts read `base.validationFailurePolicy` (validating webhooks that fail
+  closed from the start, which a server-side apply would otherwise flip back to `Ignore` on every
+  update) from 1.30.0, and from 1.28.6 and 1.29.2, where it was backported; 1.29.0 and 1.29.1 do not."""
+
+
+def oldest_release_for(version: str) -> str | None:
+    """The oldest release that reads every value this program writes, when `version` is older than it."""
+    line = version_key(version)[:2]
+    if line < version_key(OLDEST_RELEASES[0])[:2]:
+        return OLDEST_RELEASES[0]
+    oldest = next((release for release in OLDEST_RELEASES if version_key(release)[:2] == line), None)
+    return oldest if oldest and version_key(version) < version_key(oldest) else None
 
 
 class IstioSettings(Settings):
@@ -213,6 +233,6 @@ class IstioMeshSettings(MeshWideSettings):
 
     def owned_namespaces(self) -> dict[str, str]:
         return {
-            self.istio.namespace: "mesh.istio.namespace",
-            self.istio.gateway.namespace: "mesh.istio.gateway.namespace",
+            "mesh.istio.namespace": self.istio.namespace,
+            "mesh.istio.gateway.namespace": self.istio.gateway.namespace,
         }

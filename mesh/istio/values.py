@@ -20,9 +20,13 @@ GATEWAY_CHART = "gateway"
 CNI_CHART = "cni"
 ZTUNNEL_CHART = "ztunnel"
 AMBIENT_PROFILE = {"profile": "ambient"}
-# Waypoints run in the apps' namespaces, which enforce Pod Security `restricted` in ambient mode;
-# that level requires a seccomp profile, which istiod's gateway template leaves unset by default.
+# The container runtime's default seccomp profile, which the charts leave unset by default: for
+# istiod, the ingress gateway and istio-cni (the policy pack refuses pods without one), and for
+# waypoints, which run in the apps' namespaces that enforce Pod Security `restricted` in ambient mode.
 RESTRICTED_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
+# What the gateway chart's pod security context is unless the values replace it: the proxy, not
+# root, may bind ports below 1024.
+UNPRIVILEGED_PORTS = {"sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]}
 # Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
 PROXY_STDOUT = "/dev/stdout"
 
@@ -87,6 +91,7 @@ def istiod_values(
         "autoscaleMin": istiod.autoscaling.min_replicas,
         "autoscaleMax": istiod.autoscaling.max_replicas,
         "resources": istiod.resources.as_manifest(),
+        **RESTRICTED_SECCOMP,
         "meshConfig": mesh_config(mesh, extension_providers=extension_providers),
         "base": dict(FAIL_CLOSED_VALIDATION),
     }
@@ -107,6 +112,7 @@ def gateway_values(mesh: IstioMeshSettings) -> dict[str, Any]:
         },
         "podDisruptionBudget": {"minAvailable": 1} if gateway.pod_disruption_budget else {},
         "resources": gateway.resources.as_manifest(),
+        "securityContext": {**UNPRIVILEGED_PORTS, **RESTRICTED_SECCOMP},
     }
 
 
@@ -116,6 +122,7 @@ def cni_values(mesh: IstioMeshSettings) -> dict[str, Any]:
         **AMBIENT_PROFILE,
         "global": {"hub": mesh.istio.image_hub},
         "resources": mesh.istio.ambient.cni.resources.as_manifest(),
+        **RESTRICTED_SECCOMP,
     }
 
 

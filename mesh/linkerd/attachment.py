@@ -24,6 +24,8 @@ from mesh.linkerd.manifests import (
 # Without linkerd-cni every meshed pod gets a `linkerd-init` container with NET_ADMIN and NET_RAW,
 # which Pod Security's `baseline` and `restricted` levels refuse.
 LINKERD_POD_SECURITY_LABELS = pod_security_labels(enforce="privileged")
+# A workload with L7 rules gets a route (and its authorization) for its probes: `<name>-probes`.
+PROBES_SUFFIX = "probes"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,7 +68,7 @@ class LinkerdAttachment(MeshAttachment):
             manifests.append(
                 http_route(name=workload.name, namespace=workload.namespace, server_name=workload.name, methods=methods)
             )
-            probes = f"{workload.name}-probes"
+            probes = f"{workload.name}-{PROBES_SUFFIX}"
             manifests += [
                 http_route(
                     name=probes,

@@ -3,7 +3,10 @@
 `LinkerdIdentity`: the trust anchor and identity issuer Linkerd's Helm install needs. Linkerd's
 charts do not generate them (only its CLI does). Both are ECDSA P-256 CAs, as Linkerd requires;
 the issuer is signed by the anchor and, like Linkerd's own generator, carries no extended key
-usages, so it may sign the workload certificates' server and client usages.
+usages, so it may sign the workload certificates' server and client usages. The issuer is renewed
+by any `up` in the last third of its lifetime (the identity controller reloads it from its Secret;
+the certificates it issued stay valid, since the anchor does not change); the anchor is not: a new
+anchor re-issues every identity, which is a planned rotation.
 
 `LinkerdWebhookCertificates`: a CA and a serving certificate for each of Linkerd's webhooks. The
 charts would otherwise generate new ones on every render, so every `up` would replace them.
@@ -29,9 +32,11 @@ CA_USES = ["cert_signing", "crl_signing"]
 # A serving certificate's usages, as cert-manager issues them: the API server, as a TLS client,
 # requires `server_auth`; the handshake is signed with the key (`digital_signature`).
 SERVING_USES = ["digital_signature", "key_encipherment", "server_auth"]
-# The webhook certificates are replaced by any `up` in the last third of their lifetime: with
-# webhooks that fail closed, an expired certificate would stop every pod creation in the cluster.
-WEBHOOK_RENEWAL_FRACTION = 3
+# The identity issuer and the webhook certificates are replaced by any `up` in the last third of
+# their lifetime (the tls provider's `early_renewal_hours`), so a stack updated at least that often
+# never lets one lapse: an expired issuer stops every new workload identity, an expired webhook
+# certificate (the webhooks fail closed) every pod creation in the cluster.
+RENEWAL_FRACTION = 3
 
 
 def ecdsa_p256_key(name: str, *, opts: pulumi.ResourceOptions) -> tls.PrivateKey:
@@ -65,9 +70,12 @@ def self_signed_ca(
 
 @dataclass(frozen=True, kw_only=True)
 class LinkerdIdentityArgs:
-    """`certificates`: how long the anchor and the issuer are valid."""
+    """`certificates`: how long the anchor and the issuer are valid; `protect`: whether the anchor
+    (key and certificate) and the issuer's key are protected, so that no update replaces and no
+    destroy deletes them."""
 
     certificates: CertificateSettings
+    protect: bool = False
 
 
 class LinkerdIdentity(pulumi.ComponentResource):
@@ -78,15 +86,16 @@ class LinkerdIdentity(pulumi.ComponentResource):
     def __init__(self, name: str, args: LinkerdIdentityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("servicemesh:mesh:LinkerdIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         certificates = args.certificates
 
         anchor_key, anchor = self_signed_ca(
             f"{name}-trust-anchor",
             common_name=TRUST_ANCHOR_COMMON_NAME,
             validity_hours=certificates.trust_anchor_validity_hours,
-            opts=child,
+            opts=kept,
         )
-        issuer_key = ecdsa_p256_key(f"{name}-issuer-key", opts=child)
+        issuer_key = ecdsa_p256_key(f"{name}-issuer-key", opts=kept)
         issuer_request = tls.CertRequest(
             f"{name}-issuer-request",
             private_key_pem=issuer_key.private_key_pem,
@@ -102,6 +111,7 @@ class LinkerdIdentity(pulumi.ComponentResource):
             max_path_length=0,
             allowed_uses=CA_USES,
             validity_period_hours=certificates.issuer_validity_hours,
+            early_renewal_hours=certificates.issuer_validity_hours // RENEWAL_FRACTION,
             opts=child,
         )
         self.trust_anchor_pem = anchor.cert_pem
@@ -140,7 +150,7 @@ class LinkerdWebhookCertificates(pulumi.ComponentResource):
     ) -> None:
         super().__init__("servicemesh:mesh:LinkerdWebhookCertificates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        renewal_hours = args.validity_hours // WEBHOOK_RENEWAL_FRACTION
+        renewal_hours = args.validity_hours // RENEWAL_FRACTION
 
         ca_key, ca = self_signed_ca(
             f"{name}-ca",

@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.linkerd import footprint, images, policy, rules
+from mesh.linkerd import drift, footprint, images, policy, rules
 from mesh.linkerd.mesh import LinkerdMesh
 from mesh.linkerd.settings import LinkerdMeshSettings
 from mesh.linkerd.values import CONTROL_PLANE_CHART
@@ -10,11 +10,15 @@ from mesh.linkerd.values import CONTROL_PLANE_CHART
 IMPLEMENTATION = MeshImplementation(
     settings=LinkerdMeshSettings,
     rules=rules.problems,
+    reserved_ports=rules.RESERVED_PORTS,
+    workload_name_suffixes=rules.WORKLOAD_NAME_SUFFIXES,
+    namespace_object_names=rules.NAMESPACE_OBJECT_NAMES,
     component=LinkerdMesh,
     footprint=footprint.FOOTPRINT,
     control_plane_chart=CONTROL_PLANE_CHART,
     injected_images=images.injected_images,
     policy=policy.GUARDRAILS,
+    security_fields=drift.SECURITY_FIELDS,
     outputs={
         "linkerdVersion": "the edge chart version",
         "linkerdNamespace": "the control-plane namespace",

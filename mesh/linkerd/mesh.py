@@ -74,9 +74,11 @@ class LinkerdMesh(ServiceMesh):
             linkerd.viz_namespace,
             labels={**LINKERD_POD_SECURITY_LABELS, **VIZ_NAMESPACE_LABELS},
         )
+        # `mesh.protectCrds` (which prod requires) protects what a destroy or a replacement must not
+        # take from a running mesh: its CRDs and, here, the trust every identity chains to.
         identity = LinkerdIdentity(
             f"{name}-identity",
-            LinkerdIdentityArgs(certificates=linkerd.certificates),
+            LinkerdIdentityArgs(certificates=linkerd.certificates, protect=mesh.protect_crds),
             pulumi.ResourceOptions(parent=self),
         )
         # Each webhook with the namespace its chart installs it in (its name and resource).

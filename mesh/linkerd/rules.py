@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from mesh.linkerd.attachment import PROBES_SUFFIX
+from mesh.linkerd.manifests import proxy_admin_scraping
 from mesh.linkerd.settings import LinkerdMeshSettings
 from settings.problems import NAMESPACE, ConfigProblem
 
@@ -12,6 +14,16 @@ if TYPE_CHECKING:
     from settings.stack import StackSettings
 
 _KEY = f"{NAMESPACE}:mesh.linkerd"
+
+RESERVED_PORTS = {
+    4140: "linkerd-proxy's outbound listener",
+    4143: "linkerd-proxy's inbound listener",
+    4190: "linkerd-proxy's control (tap) listener",
+    4191: "linkerd-proxy's admin listener (metrics, readiness)",
+}
+"""What listens inside a meshed pod, by port (the chart's `proxy.ports`)."""
+WORKLOAD_NAME_SUFFIXES = (PROBES_SUFFIX,)
+NAMESPACE_OBJECT_NAMES = frozenset(manifest["metadata"]["name"] for manifest in proxy_admin_scraping(namespace=""))
 
 
 def problems(settings: StackSettings) -> Iterator[ConfigProblem]:

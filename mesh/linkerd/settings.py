@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import re
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from settings.artifacts import LINKERD_EDGE_CHART_REPOSITORY, LINKERD_EDGE_VERSION
 from settings.models import (
@@ -17,25 +18,53 @@ from settings.models import (
     default_resources,
 )
 
+# Edge releases are `edge-<yy>.<month>.<n>`, published as chart `<yyyy>.<month>.<n>`.
+_EDGE_CHART_VERSION = re.compile(r"[0-9]{4}\.(1[0-2]|[1-9])\.(0|[1-9][0-9]{0,8})")
+
+HOURS_PER_YEAR = 8760
+# Far inside what the tls provider can compute (Go's time.Duration overflows past
+# `settings.models.GO_DURATION_MAX_HOURS`, about 292 years), and no longer than a CA should outlive the knowledge of
+# how to rotate it: 20 years for the root, 10 for what it signs.
+LONGEST_TRUST_ANCHOR_HOURS = 20 * HOURS_PER_YEAR
+LONGEST_CERTIFICATE_HOURS = 10 * HOURS_PER_YEAR
+
+
+def _edge_chart_version(value: str) -> str:
+    if not _EDGE_CHART_VERSION.fullmatch(value):
+        raise ValueError(
+            "must be an edge chart version YYYY.M.P (release edge-26.8.3 is chart 2026.8.3; ASCII digits, no "
+            "leading zeros)"
+        )
+    return value
+
+
+EdgeChartVersion = Annotated[str, AfterValidator(_edge_chart_version)]
+
 
 class CertificateSettings(Settings):
     trust_anchor_validity_hours: int = Field(
         default=87600,
         ge=24,
-        description="Lifetime of the generated trust anchor (root CA); replacing it re-issues every identity.",
+        le=LONGEST_TRUST_ANCHOR_HOURS,
+        description=f"Lifetime of the generated trust anchor (root CA), at most {LONGEST_TRUST_ANCHOR_HOURS} "
+        f"({LONGEST_TRUST_ANCHOR_HOURS // HOURS_PER_YEAR} years); replacing it re-issues every identity.",
     )
     issuer_validity_hours: int = Field(
         default=8760,
         ge=1,
-        description="Lifetime of the generated identity issuer (intermediate CA signed by the trust anchor); "
-        "must be shorter than the trust anchor's.",
+        le=LONGEST_CERTIFICATE_HOURS,
+        description="Lifetime of the generated identity issuer (intermediate CA signed by the trust anchor), at "
+        f"most {LONGEST_CERTIFICATE_HOURS} ({LONGEST_CERTIFICATE_HOURS // HOURS_PER_YEAR} years); must be shorter "
+        "than the trust anchor's.",
     )
     webhook_validity_hours: int = Field(
         default=8760,
         ge=24,
+        le=LONGEST_CERTIFICATE_HOURS,
         description="Lifetime of the generated webhook CA and of the serving certificates it signs for the "
-        "proxy injector, the sp- and policy validators, tap and the tap injector; any `up` in the last third "
-        "of their lifetime issues new ones.",
+        "proxy injector, the sp- and policy validators, tap and the tap injector, at most "
+        f"{LONGEST_CERTIFICATE_HOURS} ({LONGEST_CERTIFICATE_HOURS // HOURS_PER_YEAR} years); any `up` in the last "
+        "third of their lifetime issues new ones.",
     )
 
 
@@ -67,9 +96,8 @@ class LinkerdVizSettings(Settings):
 
 
 class LinkerdSettings(Settings):
-    version: str = Field(
+    version: EdgeChartVersion = Field(
         default=LINKERD_EDGE_VERSION,
-        pattern=r"^\d{4}\.\d{1,2}\.\d+$",
         description="Linkerd edge chart version of linkerd-crds, linkerd-control-plane and linkerd-viz "
         "(release `edge-26.8.3` is chart `2026.8.3`).",
     )
@@ -101,6 +129,6 @@ class LinkerdMeshSettings(MeshWideSettings):
 
     def owned_namespaces(self) -> dict[str, str]:
         return {
-            self.linkerd.namespace: "mesh.linkerd.namespace",
-            self.linkerd.viz_namespace: "mesh.linkerd.vizNamespace",
+            "mesh.linkerd.namespace": self.linkerd.namespace,
+            "mesh.linkerd.vizNamespace": self.linkerd.viz_namespace,
         }

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from engine.cluster import Cluster, local_cluster
 
-from review.stacks import PROJECT_ROOT, read_stack_file, stack_config, stack_file, with_overrides
-from settings.loader import load_settings
+from review.stacks import PROJECT_ROOT
+from scripts import engine
+from scripts.local_cluster import WITHOUT_ADMISSION_WEBHOOKS, Cluster, local_cluster
+from scripts.run_config import PublishedCharts, run_config, target_overrides, write_stack_config
 
-ENGINE_BUILD = PROJECT_ROOT / "tools" / "engine" / "build"
 # What the program needs at run time; tests, snapshots and tooling stay behind.
 PROJECT_CONTENT = (
     "Pulumi.yaml",
@@ -39,14 +39,6 @@ PROJECT_CONTENT = (
     "policy",
     "settings",
 )
-ADDONS = ("prometheus", "grafana", "kiali", "jaeger")
-# The key naming where a mesh's charts come from, per `mesh.implementation`.
-MESH_CHART_REPOSITORY_KEYS = {
-    "istio-sidecar": "servicemesh:mesh.istio.chartRepository",
-    "istio-ambient": "servicemesh:mesh.istio.chartRepository",
-    "linkerd": "servicemesh:mesh.linkerd.chartRepository",
-    "consul": "servicemesh:mesh.consul.chartRepository",
-}
 PULUMI_TIMEOUT = 900
 # How `pulumi preview --expect-no-changes` refuses, and how it marks a resource it would change.
 NO_CHANGES_EXPECTED = "no changes were expected"
@@ -56,18 +48,11 @@ SUMMARY_SECTIONS = frozenset({"Policies:", "Diagnostics:", "Outputs:", "Resource
 # The API server's own bookkeeping, which changes whatever a stack does.
 VOLATILE_RESOURCES = frozenset({"events", "events.events.k8s.io", "leases.coordination.k8s.io"})
 NAMESPACE_DELETION_TIMEOUT = 120
-# No pod serves an admission webhook on a node-less API server (istiod, Linkerd's proxy injector,
-# Consul's connect-injector never run), and the charts register theirs with `failurePolicy: Fail`:
-# with the webhook plugins on, every Istio or Consul resource, and every pod the controllers
-# create in an injected namespace, would be refused for want of the webhook's service.
-WITHOUT_ADMISSION_WEBHOOKS = ("--disable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook",)
 
 
 def built_engine() -> Path | None:
     """The directory of the binaries `make engine` builds, if they are all there."""
-    if subprocess.run([str(ENGINE_BUILD), "--check"], capture_output=True).returncode != 0:
-        return None
-    return Path(subprocess.run([str(ENGINE_BUILD), "--print-bin-dir"], capture_output=True, text=True).stdout.strip())
+    return engine.bin_dir() if engine.fully_built() else None
 
 
 @contextmanager
@@ -77,33 +62,10 @@ def e2e_cluster(engine_bin: Path, workdir: Path) -> Iterator[Cluster]:
         yield running
 
 
-@dataclass(frozen=True, kw_only=True)
-class PublishedCharts:
-    """The published charts on disk, one folder per chart name the program asks for, and the
-    Gateway API CRDs' release manifest: what the stack would download, without a network."""
-
-    directory: Path
-    gateway_api_crds: Path
-
-    def sources(self, implementation: str) -> dict[str, str]:
-        """Config taking every chart of a stack of `implementation` (and ambient's CRDs) from here.
-
-        Helm installs a chart from a local folder whatever version the stack pins, so the folder's
-        chart is the one installed."""
-        directory = str(self.directory)
-        ambient = {"servicemesh:mesh.istio.ambient.gatewayApiManifest": str(self.gateway_api_crds)}
-        return {
-            MESH_CHART_REPOSITORY_KEYS[implementation]: directory,
-            **(ambient if implementation == "istio-ambient" else {}),
-            **{f"servicemesh:observability.{addon}.chartRepository": directory for addon in ADDONS},
-        }
-
-
 def e2e_stack_config(base_stack: str, charts: PublishedCharts, overrides: Mapping[str, Any] | None = None) -> dict:
     """A real stack file's config, with only what the test cluster needs changed."""
-    implementation = load_settings(stack_config(base_stack, overrides)).mesh.implementation
-    harness = {"servicemesh:cluster.apiServerOnly": True, **charts.sources(implementation)}
-    return with_overrides(read_stack_file(stack_file(base_stack)), {**harness, **(overrides or {})})
+    harness = target_overrides(base_stack, api_server_only=True, charts=charts, overrides=overrides)
+    return run_config(base_stack, {**harness, **(overrides or {})})
 
 
 @dataclass
@@ -120,9 +82,7 @@ class Stack:
     def configure(self, overrides: Mapping[str, Any] | None = None) -> None:
         """Write `Pulumi.<name>.yaml`: the base stack file with `overrides`, as an operator edits it."""
         config = e2e_stack_config(self.base_stack, self.charts, overrides)
-        path = self.project / f"Pulumi.{self.name}.yaml"
-        existing = yaml.safe_load(path.read_text()) if path.exists() else {}
-        path.write_text(yaml.safe_dump({**(existing or {}), "config": config}, sort_keys=False))
+        write_stack_config(self.project / f"Pulumi.{self.name}.yaml", config)
 
     def pulumi(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         started = time.monotonic()
