@@ -1,13 +1,17 @@
 """How the program's cost grows with the number of apps, as far as a test can hold it without a
-clock (`benchmarks/apps_scaling.py` prints the times): each app adds the same resources, and the
-mocks runner keeps CPython's cyclic garbage collector, whose full passes rescan every live object
-of a run and made big stacks slower per app, off while the program runs."""
+clock (`benchmarks/apps_scaling.py` prints the times): each app adds the same resources, the mocks
+runner keeps CPython's cyclic garbage collector, whose full passes rescan every live object of a
+run and made big stacks slower per app, off while the program runs, and a stack larger than the
+engine handles in reasonable time is refused (`settings/limits.py` says why)."""
 
 from __future__ import annotations
 
 import gc
 
 from stack_harness import run_program, stack_config
+
+from settings.limits import MAX_APPS, stack_size_problems
+from settings.loader import load_settings
 
 PROGRAM_READING_THE_COLLECTOR = "import gc\nimport pulumi\n\npulumi.export('collecting', gc.isenabled())\n"
 
@@ -50,3 +54,19 @@ def test_a_collector_switched_off_before_the_run_stays_off(tmp_path):
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_stack_at_the_limit_is_accepted():
+    settings = load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS)}))
+
+    assert list(stack_size_problems(settings)) == []
+
+
+def test_one_app_more_is_refused_naming_the_count_and_why():
+    at_the_limit = load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS)}))
+    over = at_the_limit.model_copy(update={"apps": [*at_the_limit.apps, at_the_limit.apps[0]]})
+
+    (problem,) = stack_size_problems(over)
+
+    assert (problem.key, problem.value) == ("servicemesh:apps", f"{MAX_APPS + 1} apps")
+    assert f"at most {MAX_APPS} apps per stack" in problem.message
