@@ -10,14 +10,12 @@ from observability import Observability, ObservabilityArgs, telemetry_backends
 from settings.loader import load_settings, read_pulumi_config
 from settings.quantities import Requests
 from settings.secrets import keep_secret_config_secret
-from target_cluster import own_declared_fields, skip_readiness_waits
+from target_cluster import cluster_transform
 
 config = read_pulumi_config()
 settings = load_settings(config)
 keep_secret_config_secret(config, settings=settings)
-pulumi.runtime.register_stack_transform(own_declared_fields)
-if settings.cluster.api_server_only:
-    pulumi.runtime.register_stack_transform(skip_readiness_waits)
+pulumi.runtime.register_stack_transform(cluster_transform(api_server_only=settings.cluster.api_server_only))
 
 backends = telemetry_backends(settings.observability)
 mesh = build_mesh(

@@ -18,7 +18,7 @@ a bare API server, no pods), so each first install meets an empty cluster:
 What the charts and own objects are, and their values, comes from the program itself, run under
 mocks on the same stack config as the Pulumi path. Prints seconds and the ratios the performance
 targets are stated in. Needs `make engine` and the published charts (SERVICEMESH_REFERENCE_DIR).
-Run: `.venv/bin/python benchmarks/peer.py [--variants default,log-off,release]` (about 8 minutes
+Run: `.venv/bin/python benchmarks/peer.py [--variants default,log-off,release]` (about 7 minutes
 on 2 cores).
 """
 

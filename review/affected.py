@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-_STACK_PATH = re.compile(r"^(?:Pulumi\.(?P<stack>[^./]+)\.ya?ml|snapshots/(?P<snapshot>[^./]+)\.yaml)$")
+_STACK_PATH = re.compile(r"(?:Pulumi\.(?P<stack>[^./]+)\.ya?ml|snapshots/(?P<snapshot>[^./]+)\.yaml)")
 _NEVER_DEPLOYED = re.compile(
-    r"^(?:(?:tests|review|benchmarks|tools|scripts|docs|\.ci|\.github)/.*"
-    r"|[^/]*\.md|Makefile|pyproject\.toml|\.gitignore|\.pre-commit-config\.yaml)$"
+    r"(?:(?:tests|review|benchmarks|tools|scripts|docs|\.ci|\.github)/.*"
+    r"|[^/]*\.md|Makefile|pyproject\.toml|\.gitignore|\.pre-commit-config\.yaml)"
 )
 
 
@@ -22,9 +22,9 @@ def affected_stacks(changed_paths: Iterable[str], stacks: Iterable[str]) -> list
     known = sorted(stacks)
     affected: set[str] = set()
     for path in changed_paths:
-        match = _STACK_PATH.match(path)
+        match = _STACK_PATH.fullmatch(path)
         if match:
             affected.add(match["stack"] or match["snapshot"])
-        elif not _NEVER_DEPLOYED.match(path):
+        elif not _NEVER_DEPLOYED.fullmatch(path):
             return known
     return [stack for stack in known if stack in affected]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 _ABSENT: Any = object()
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SYMBOL = {"create": "+", "update": "~", "delete": "-"}
 
 
@@ -143,6 +143,6 @@ def _leaves(value: Any, path: str = "") -> list[tuple[str, Any]]:
 
 
 def _join(path: str, key: str) -> str:
-    if not _PLAIN_KEY.match(key):
+    if not _PLAIN_KEY.fullmatch(key):
         return f"{path}[{json.dumps(key)}]"
     return f"{path}.{key}" if path else key

@@ -27,7 +27,7 @@ STACKS = ("dev", "staging", "prod")
 DELETE = object()
 """An override value that removes the key from the stack config."""
 
-_STACK_FILE_NAME = re.compile(r"^Pulumi\.(?P<stack>[^.]+)\.ya?ml$")
+_STACK_FILE_NAME = re.compile(r"Pulumi\.(?P<stack>[^.]+)\.ya?ml")
 
 
 class StackFileError(Exception):
@@ -49,7 +49,7 @@ def stack_file(stack: str) -> Path:
 
 def stack_names() -> tuple[str, ...]:
     """Every stack that has a stack file in the project, sorted."""
-    names = (_STACK_FILE_NAME.match(path.name) for path in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+    names = (_STACK_FILE_NAME.fullmatch(path.name) for path in PROJECT_ROOT.glob("Pulumi.*.yaml"))
     return tuple(sorted(match["stack"] for match in names if match))
 
 
@@ -63,7 +63,7 @@ def resolve_stack(argument: str) -> StackFile:
             )
         return StackFile(name=argument, path=stack_file(argument))
     path = Path(argument)
-    match = _STACK_FILE_NAME.match(path.name)
+    match = _STACK_FILE_NAME.fullmatch(path.name)
     if match is None:
         raise StackFileError(f"{argument}: a stack file is named Pulumi.<stack>.yaml")
     if not path.is_file():

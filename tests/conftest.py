@@ -1,9 +1,12 @@
-"""Shared fixtures: the real stacks, each run once under mocks."""
+"""Shared fixtures: the real stacks, each run once under mocks, and `helm` for the `charts` suite."""
 
 from __future__ import annotations
 
 import pytest
+from reference_data import HELM_CHARTS, MISSING_REASON
 from stack_harness import STACKS, StackRun, stack_names, stack_run
+
+from review import images
 
 
 @pytest.fixture(params=STACKS)
@@ -61,3 +64,14 @@ def dev_consul() -> StackRun:
 @pytest.fixture
 def prod_consul() -> StackRun:
     return stack_run("prod-consul")
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    """The helm that renders the published charts (from PATH or the engine); skips without them or it."""
+    if not HELM_CHARTS.is_dir():
+        pytest.skip(MISSING_REASON)
+    try:
+        return images.find_helm()
+    except images.ImagesError as error:
+        pytest.skip(f"{error}: the charts cannot be rendered")

@@ -192,16 +192,6 @@ def test_consuls_locality_init_still_has_no_resources_key():
     assert "resources" not in locality_init
 
 
-@pytest.fixture(scope="module")
-def helm() -> str:
-    if not HELM_CHARTS.is_dir():
-        pytest.skip(MISSING_REASON)
-    try:
-        return images.find_helm()
-    except images.ImagesError as error:
-        pytest.skip(f"{error}: the charts cannot be rendered")
-
-
 @functools.cache
 def rendered_pods(stack: str, helm: str) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     """(kind, object, pod spec) of every pod-bearing object the stack's charts render, hooks included."""

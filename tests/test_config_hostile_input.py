@@ -893,14 +893,11 @@ def test_every_stack_file_says_the_environment_its_name_says():
 
 # Patterns, checked in the source: every validating pattern matches whole values with ASCII classes.
 
+# Everything that reads config, stack files, images or the engine's output: the program and the reviewer.
 PATTERN_SOURCES = sorted(
-    [
-        *(PROJECT_ROOT / "settings").glob("*.py"),
-        *(PROJECT_ROOT / "policy").glob("*.py"),
-        *(PROJECT_ROOT / "mesh").glob("*/settings.py"),
-        *(PROJECT_ROOT / "mesh").glob("*/rules.py"),
-        *(PROJECT_ROOT / "mesh").glob("*/policy.py"),
-    ]
+    path
+    for package in ("settings", "policy", "mesh", "apps", "observability", "target_cluster", "review")
+    for path in (PROJECT_ROOT / package).rglob("*.py")
 )
 # Patterns that take a prefix of a value, and validate nothing.
 PREFIX_PATTERNS = {("settings/secrets.py", "_CONFIG_KEY")}

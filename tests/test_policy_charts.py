@@ -14,7 +14,7 @@ import copy
 import functools
 
 import pytest
-from reference_data import HELM_CHARTS, MISSING_REASON
+from reference_data import HELM_CHARTS
 from stack_harness import stack_config, stack_names, stack_run
 from test_chart_reference import UNSIZABLE_INIT_CONTAINERS
 
@@ -36,16 +36,6 @@ from policy.pod_security import pod_security_findings
 from review import images
 
 pytestmark = pytest.mark.charts
-
-
-@pytest.fixture(scope="module")
-def helm() -> str:
-    if not HELM_CHARTS.is_dir():
-        pytest.skip(MISSING_REASON)
-    try:
-        return images.find_helm()
-    except images.ImagesError as error:
-        pytest.skip(f"{error}: the charts cannot be rendered")
 
 
 @functools.cache

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import gc
 
+import pytest
 from stack_harness import run_program, stack_config
 
 from settings.limits import MAX_APPS, stack_size_problems
 from settings.loader import load_settings
+from settings.problems import ConfigError
 
 PROGRAM_READING_THE_COLLECTOR = "import gc\nimport pulumi\n\npulumi.export('collecting', gc.isenabled())\n"
 
@@ -63,10 +65,9 @@ def test_a_stack_at_the_limit_is_accepted():
 
 
 def test_one_app_more_is_refused_naming_the_count_and_why():
-    at_the_limit = load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS)}))
-    over = at_the_limit.model_copy(update={"apps": [*at_the_limit.apps, at_the_limit.apps[0]]})
+    with pytest.raises(ConfigError) as refused:
+        load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS + 1)}))
 
-    (problem,) = stack_size_problems(over)
-
+    (problem,) = refused.value.problems
     assert (problem.key, problem.value) == ("servicemesh:apps", f"{MAX_APPS + 1} apps")
     assert f"at most {MAX_APPS} apps per stack" in problem.message

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pulumi
 from stack_harness import run_stack
 
-from target_cluster import own_declared_fields, skip_readiness_waits
+from target_cluster import cluster_transform, own_declared_fields, skip_readiness_waits
 
 API_SERVER_ONLY = {"servicemesh:cluster.apiServerOnly": True}
 
@@ -21,8 +21,19 @@ def test_every_stack_owns_its_declared_fields_and_keeps_every_readiness_wait(any
     assert any_stack.stack_transforms == (own_declared_fields,)
 
 
-def test_the_switch_registers_the_transform_for_the_whole_stack():
-    assert run_stack("dev", API_SERVER_ONLY).stack_transforms == (own_declared_fields, skip_readiness_waits)
+def test_the_switch_adds_the_skipped_waits_to_the_one_transform_for_the_whole_stack():
+    (registered,) = run_stack("dev", API_SERVER_ONLY).stack_transforms
+    deployment = {"metadata": {"name": "app"}, "spec": {}}
+
+    owned_and_not_awaited = transform("kubernetes:apps/v1:Deployment", deployment, stack_transform=registered)
+    chart = transform("kubernetes:helm.sh/v4:Chart", {"chart": "istiod"}, custom=False, stack_transform=registered)
+
+    assert owned_and_not_awaited.props["metadata"]["annotations"] == {
+        "pulumi.com/patchForce": "true",
+        "pulumi.com/skipAwait": "true",
+    }
+    assert chart.props == {"chart": "istiod", "skipAwait": True}
+    assert cluster_transform(api_server_only=False) is own_declared_fields
 
 
 def test_objects_force_their_declared_fields_back_and_keep_their_own_annotations():

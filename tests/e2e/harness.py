@@ -114,6 +114,18 @@ class Stack:
         result = self.pulumi("preview", *args, check=False)
         return Preview(output=result.stdout + result.stderr, returncode=result.returncode)
 
+    def review(self, *args: str) -> subprocess.CompletedProcess:
+        """`python -m review <args>` run where an operator runs it: in the project, with the stack's
+        backend and cluster (the project copy holds the program only; `review` comes from this checkout)."""
+        return subprocess.run(
+            [sys.executable, "-m", "review", *args],
+            cwd=self.project,
+            env={**self.env, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=PULUMI_TIMEOUT,
+        )
+
     def outputs(self) -> dict[str, Any]:
         return json.loads(self.pulumi("stack", "output", "--json").stdout)
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 from engine.cluster import Cluster
 from harness import PublishedCharts, Stack, live_objects
-from stack_harness import PROJECT_ROOT
 
 from review.images import chart_directory, chart_installs
 from review.program import run_program
@@ -59,14 +57,7 @@ def install_with_helm(stack: Stack, cluster: Cluster, charts: PublishedCharts) -
 
 
 def adopt(stack: Stack) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "review", "adopt", stack.name],
-        cwd=stack.project,
-        env={**stack.env, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return stack.review("adopt", stack.name)
 
 
 @pytest.fixture(scope="module")

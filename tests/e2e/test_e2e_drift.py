@@ -13,12 +13,10 @@ Grafana Service exposed as a NodePort, and a namespace taken out of the mesh.
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 from engine.cluster import Cluster
 from harness import Stack
-from stack_harness import PROJECT_ROOT
 
 from review.cli import SECURITY_DRIFT
 
@@ -30,16 +28,7 @@ APP_POLICY = "httpbin"
 
 
 def drift(stack: Stack) -> subprocess.CompletedProcess:
-    """`python -m review drift` run where an operator runs it: in the project, with its backend
-    (the project copy holds the program only; `review` comes from this checkout)."""
-    return subprocess.run(
-        [sys.executable, "-m", "review", "drift", stack.name],
-        cwd=stack.project,
-        env={**stack.env, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return stack.review("drift", stack.name)
 
 
 def edit_by_hand(cluster: Cluster) -> None:
