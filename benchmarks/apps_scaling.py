@@ -1,11 +1,10 @@
 """How the program's cost grows with the number of apps: resources registered, wall and CPU time.
 
-Runs the real program under Pulumi mocks on the dev stack file with 1 to 100 declared apps (the
-most a stack may declare, settings/limits.py), each in a namespace of its own (the most resources
-per app) with ingress and a traffic client, and
+Runs the real program under Pulumi mocks on the dev stack file with 1 to 500 declared apps, each
+in a namespace of its own (the most resources per app) with ingress and a traffic client, and
 prints one row per count, then the cost per app as the slope of a least-squares line through the
 CPU times (CPU, not wall: the figure that holds on a shared machine).
-Run: `.venv/bin/python benchmarks/apps_scaling.py [--runs N] [--counts 1,10,50,100]`.
+Run: `.venv/bin/python benchmarks/apps_scaling.py [--runs N] [--counts 1,10,50,200,500]`.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).
 
 from stack_harness import run_program, stack_config  # noqa: E402
 
-APP_COUNTS = (1, 10, 50, 100)
+APP_COUNTS = (1, 10, 50, 200, 500)
 
 
 def declared_apps(count: int) -> list[dict]:

@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from apps.manifests import app_labels, image_version
 from mesh.implementations import implementation_of
-from settings.limits import stack_size_problems
 from settings.models import CHART_REPOSITORY, ArtifactSource, ResourceSettings
 from settings.problems import NAMESPACE, ConfigProblem
 from settings.stack import StackSettings
@@ -31,7 +30,6 @@ _LONGEST_NAME = 63
 def cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     """Every rule over a validated `StackSettings`: the shared ones, then the stack's mesh's own."""
     yield from _prod_problems(settings)
-    yield from stack_size_problems(settings)
     yield from _disruption_budget_problems(settings)
     yield from _resource_problems(settings)
     yield from _system_namespace_problems(settings)

@@ -1,19 +1,16 @@
 """How the program's cost grows with the number of apps, as far as a test can hold it without a
 clock (`benchmarks/apps_scaling.py` prints the times): each app adds the same resources, the mocks
 runner keeps CPython's cyclic garbage collector, whose full passes rescan every live object of a
-run and made big stacks slower per app, off while the program runs, and a stack larger than the
-engine handles in reasonable time is refused (`settings/limits.py` says why)."""
+run and made big stacks slower per app, off while the program runs, and a 500-app stack is a
+valid stack (the engine's own cost for one is in docs/testing-and-performance.md)."""
 
 from __future__ import annotations
 
 import gc
 
-import pytest
 from stack_harness import run_program, stack_config
 
-from settings.limits import MAX_APPS, stack_size_problems
 from settings.loader import load_settings
-from settings.problems import ConfigError
 
 PROGRAM_READING_THE_COLLECTOR = "import gc\nimport pulumi\n\npulumi.export('collecting', gc.isenabled())\n"
 
@@ -58,16 +55,8 @@ def test_a_collector_switched_off_before_the_run_stays_off(tmp_path):
         gc.enable()
 
 
-def test_a_stack_at_the_limit_is_accepted():
-    settings = load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS)}))
+def test_a_stack_of_500_apps_in_500_namespaces_is_valid():
+    settings = load_settings(stack_config("dev", {"servicemesh:apps": apps(500)}))
 
-    assert list(stack_size_problems(settings)) == []
-
-
-def test_one_app_more_is_refused_naming_the_count_and_why():
-    with pytest.raises(ConfigError) as refused:
-        load_settings(stack_config("dev", {"servicemesh:apps": apps(MAX_APPS + 1)}))
-
-    (problem,) = refused.value.problems
-    assert (problem.key, problem.value) == ("servicemesh:apps", f"{MAX_APPS + 1} apps")
-    assert f"at most {MAX_APPS} apps per stack" in problem.message
+    assert len(settings.apps) == 500
+    assert len(settings.enrolled_namespaces) >= 500
