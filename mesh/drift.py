@@ -10,6 +10,14 @@ SecurityFields = Mapping[tuple[str, str], tuple[str, ...]]
 """(API group, kind) → the field paths (`spec.mtls`, `webhooks[*].failurePolicy`) whose drift is a
 security finding; a path covers everything below it, and `""` covers the whole object."""
 
+_WEBHOOK_KINDS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+_WEBHOOK_FIELDS = (
+    "webhooks[*].failurePolicy",
+    "webhooks[*].namespaceSelector",
+    "webhooks[*].objectSelector",
+    "webhooks[*].rules",
+)
+
 CORE_SECURITY_FIELDS: SecurityFields = {
     # Exposure: a Service turned into a NodePort or LoadBalancer, or given outside addresses.
     ("", "Service"): (
@@ -22,18 +30,7 @@ CORE_SECURITY_FIELDS: SecurityFields = {
     # Enrolment and Pod Security admission live in a namespace's labels.
     ("", "Namespace"): ("metadata.labels",),
     # A webhook set to `Ignore`, or narrowed by selectors, lets objects past injection or validation.
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): (
-        "webhooks[*].failurePolicy",
-        "webhooks[*].namespaceSelector",
-        "webhooks[*].objectSelector",
-        "webhooks[*].rules",
-    ),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): (
-        "webhooks[*].failurePolicy",
-        "webhooks[*].namespaceSelector",
-        "webhooks[*].objectSelector",
-        "webhooks[*].rules",
-    ),
+    **{("admissionregistration.k8s.io", kind): _WEBHOOK_FIELDS for kind in _WEBHOOK_KINDS},
     ("networking.k8s.io", "NetworkPolicy"): ("",),
     ("networking.k8s.io", "Ingress"): ("",),
     ("rbac.authorization.k8s.io", "ClusterRole"): ("rules", "aggregationRule"),

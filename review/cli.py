@@ -241,7 +241,7 @@ def _print_drift(stack: str, report: DriftReport) -> None:
         found += f", {len(report.security)} in a security-relevant field"
     out.print(Text(found, style="bold red" if report.security else "bold yellow"))
     for line in report.lines():
-        out.print(Text(line, style="red" if "security" in line.lower() else ""))
+        out.print(Text(line, style="red" if line.startswith("SECURITY ") or line.endswith("[security]") else ""))
     out.print("`pulumi up` of the stack puts every field back; `pulumi refresh` keeps the cluster's values instead.")
 
 
