@@ -15,6 +15,7 @@ from mesh.attachment import MeshAttachment, TelemetryBackends
 from mesh.drift import SecurityFields
 from mesh.footprint import MeshFootprint
 from mesh.guardrails import MeshGuardrails
+from settings.artifacts import Artifact, RetiredLocation
 from settings.models import HelmSettings, MeshWideSettings
 from settings.problems import ConfigProblem
 from settings.quantities import Requests
@@ -96,6 +97,9 @@ class MeshImplementation:
     policy: MeshGuardrails
     security_fields: SecurityFields
     outputs: Mapping[str, str]
+    artifacts: tuple[Artifact, ...]
+    artifact_notes: tuple[str, ...] = ()
+    retired_locations: tuple[RetiredLocation, ...] = ()
 
     @property
     def provider(self) -> str:

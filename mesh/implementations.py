@@ -16,6 +16,7 @@ from mesh.drift import CORE_SECURITY_FIELDS, SecurityFields, merged
 from mesh.footprint import MeshFootprint
 from mesh.istio import implementation as istio
 from mesh.linkerd import implementation as linkerd
+from settings.artifacts import RetiredLocation
 from settings.models import MeshWideSettings
 
 REGISTRY: tuple[MeshImplementation, ...] = (istio.IMPLEMENTATION, linkerd.IMPLEMENTATION, consul.IMPLEMENTATION)
@@ -31,6 +32,15 @@ INJECTED_IMAGES: dict[str, InjectedImages] = {entry.control_plane_chart: entry.i
 """The images each mesh adds to the pods it injects, by the chart of its control plane."""
 SECURITY_FIELDS: SecurityFields = merged(CORE_SECURITY_FIELDS, *(entry.security_fields for entry in REGISTRY))
 """Every field whose drift outside a stack is a security finding, of the Kubernetes kinds and every mesh's."""
+RETIRED_LOCATIONS: tuple[RetiredLocation, ...] = tuple(
+    location for entry in REGISTRY for location in entry.retired_locations
+)
+"""Every location a mesh's artifacts no longer come from: config and the policy pack refuse them."""
+
+
+def retired_location(reference: str) -> RetiredLocation | None:
+    """The retired location a chart source or image reference points into, if any."""
+    return next((retired for retired in RETIRED_LOCATIONS if retired.matches(reference)), None)
 
 
 def provider(value: Any) -> str | None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.guardrails import Resource, Violation, describe
 from mesh.image_references import DEFAULT_REGISTRY, DEFAULT_REGISTRY_ALIASES, ImageReferenceError, image_reference
-from mesh.implementations import DEFAULT, REGISTRY
+from mesh.implementations import DEFAULT, REGISTRY, RETIRED_LOCATIONS
 from mesh.objects import (
     DEFAULT_NAMESPACE,
     DEPLOYMENT,
@@ -39,7 +39,6 @@ from mesh.objects import (
     pod_spec_of,
     replicas_of,
 )
-from settings.artifacts import RETIRED_LOCATIONS
 
 # A Helm chart version pinned exactly: SemVer 2 (as Helm reads it, `v` prefix allowed), no range.
 _EXACT_CHART_VERSION = re.compile(r"v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")

@@ -26,7 +26,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from mesh.implementations import REGISTRY
+from mesh.implementations import REGISTRY, RETIRED_LOCATIONS
 from policy.checks import (
     SYSTEM_NAMESPACES,
     Resource,
@@ -45,7 +45,6 @@ from policy.checks import (
 )
 from policy.exposure import exposure_violations
 from policy.pod_security import pod_security_violations, service_account_token_violations
-from settings.artifacts import RETIRED_LOCATIONS
 from settings.problems import NAMESPACE
 
 PACK_NAME = "servicemesh-guardrails"

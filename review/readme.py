@@ -1,7 +1,7 @@
 """Rewrites the generated sections of the README and of docs/ in place: the mesh footprint
 comparison in README.md (from each stack's `footprint` output), the configuration reference in
 docs/configuration.md (from the settings models), the stack outputs in docs/outputs.md (from what
-each stack exports) and the pinned artifacts in docs/upgrades.md (from `settings.artifacts`).
+each stack exports) and the pinned artifacts in docs/upgrades.md (`review.artifacts`).
 `make reference` runs it; tests/test_readme.py fails while a section differs from its generator."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from review.artifacts import artifacts_table
 from review.comparison import footprint_table
 from review.outputs import outputs_table
 from review.stacks import PROJECT_ROOT
-from settings.artifacts import artifacts_table
 from settings.reference import reference_table
 
 

@@ -42,7 +42,6 @@ from settings.artifacts import (
     KIALI_CHART_VERSION,
     PROMETHEUS_CHART_REPOSITORY,
     PROMETHEUS_CHART_VERSION,
-    retired_location,
 )
 from settings.quantities import MAX_QUANTITY, Requests, is_quantity, parse_quantity
 
@@ -264,8 +263,6 @@ def _remote_or_local(value: str, *, what: str, local: str, exists: Callable[[Pat
 
 
 def _chart_repository(value: str) -> str:
-    if retired := retired_location(value):
-        raise ValueError(retired.refusal())
     _remote_or_local(value, what="chart repository URL or registry path", local="directory", exists=Path.is_dir)
     return value.rstrip("/") or value
 
@@ -281,8 +278,6 @@ def _image_hub(value: str) -> str:
             "must be a registry path without scheme, tag or digest, such as 'docker.io/library' or "
             "'mirror.example.com:5000/library'"
         )
-    if retired := retired_location(value):
-        raise ValueError(retired.refusal())
     return value
 
 
@@ -746,9 +741,9 @@ class TracingSettings(Settings):
 
 
 class ObservabilitySettings(Settings):
-    # The default predates the other meshes (their stack files set it); another one would move the add-ons
-    # of every stack file that leaves the key out.
-    namespace: DnsLabel = Field(default="istio-system", description="Namespace of the add-ons.")
+    # A namespace of their own, whichever the mesh: until 2026-12 the default was Istio's system namespace
+    # (docs/upgrades.md says how a stack file that left the key out keeps its add-ons where they are).
+    namespace: DnsLabel = Field(default="observability", description="Namespace of the add-ons.")
     tracing: TracingSettings = Field(default_factory=TracingSettings, description="Mesh-wide tracing.")
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings, description="Prometheus.")
     grafana: GrafanaSettings = Field(default_factory=GrafanaSettings, description="Grafana.")

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from apps.manifests import app_labels, image_version
-from mesh.implementations import implementation_of
+from mesh.implementations import implementation_of, retired_location
 from settings.models import CHART_REPOSITORY, ArtifactSource, ResourceSettings
 from settings.problems import NAMESPACE, ConfigProblem
 from settings.stack import StackSettings
@@ -40,6 +40,7 @@ def cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _ingress_problems(settings)
     yield from _reserved_port_problems(settings)
     yield from _artifact_source_problems(settings)
+    yield from _retired_location_problems(settings)
     yield from _mesh_feature_problems(settings)
     yield from _observability_problems(settings)
     yield from implementation_of(settings.mesh).rules(settings)
@@ -309,6 +310,21 @@ def _artifact_source_problems(settings: StackSettings) -> Iterator[ConfigProblem
                 key, f"already has a login, helm.repositoryCredentials[{logins[login.repository]}]", login.repository
             )
         logins.setdefault(login.repository, index)
+
+
+def _retired_location_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
+    """No setting points into a location a mesh's artifacts no longer come from (a chart repository,
+    an image hub, an app's image, an allowed registry), whichever mesh the stack runs."""
+    for path, owner in settings_objects(settings):
+        for name, field in type(owner).model_fields.items():
+            key = f"{NAMESPACE}:{path + '.' if path else ''}{field.alias or name}"
+            value = getattr(owner, name)
+            texts = [(key, value)] if isinstance(value, str) else []
+            if isinstance(value, tuple):
+                texts = [(f"{key}[{index}]", item) for index, item in enumerate(value) if isinstance(item, str)]
+            for text_key, text in texts:
+                if retired := retired_location(text):
+                    yield ConfigProblem(text_key, retired.refusal(), text)
 
 
 def _mesh_feature_problems(settings: StackSettings) -> Iterator[ConfigProblem]:

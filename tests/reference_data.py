@@ -11,7 +11,7 @@ from pathlib import Path
 
 from stack_harness import PROJECT_ROOT
 
-from settings.artifacts import GATEWAY_API_VERSION, ISTIO_VERSION
+from mesh.istio.artifacts import GATEWAY_API_VERSION, ISTIO_VERSION
 
 REFERENCE = Path(os.environ.get("SERVICEMESH_REFERENCE_DIR", PROJECT_ROOT.parent / "shared" / "reference"))
 ISTIO = REFERENCE / f"istio-{ISTIO_VERSION}"

@@ -16,10 +16,11 @@ import pytest
 from stack_harness import PROJECT_ROOT, run_program, stack_config
 
 from mesh.implementations import REGISTRY, implementation_of
+from mesh.istio.artifacts import ISTIO_CHART_REPOSITORY
 from mesh.istio.settings import OLDEST_RELEASES
 from mesh.linkerd.settings import LONGEST_TRUST_ANCHOR_HOURS
 from review.program import SECRET
-from settings.artifacts import GRAFANA_CHART_REPOSITORY, ISTIO_CHART_REPOSITORY
+from settings.artifacts import GRAFANA_CHART_REPOSITORY
 from settings.loader import ConfigError, environment_named_by, load_settings
 from settings.models import GO_DURATION_MAX_HOURS, INT32_MAX
 

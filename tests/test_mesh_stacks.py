@@ -7,8 +7,8 @@ import pytest
 from stack_harness import DELETE, STACKS, run_stack
 
 from mesh.charts import ChartSource, ignore_webhook_ca_bundle_changes, keep_crds_on_delete
+from mesh.istio.artifacts import ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_OCI_CHART_REPOSITORY, ISTIO_VERSION
 from mesh.istio.manifests import is_injected
-from settings.artifacts import ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_OCI_CHART_REPOSITORY, ISTIO_VERSION
 from settings.loader import ConfigError
 from settings.quantities import parse_quantity
 
@@ -339,9 +339,10 @@ def test_a_retired_istio_chart_source_is_refused_with_its_replacement(repository
     with pytest.raises(ConfigError) as refused:
         run_stack("prod", {"servicemesh:mesh.istio.chartRepository": repository})
 
-    (problem,) = refused.value.problems
+    # (An http:// one is also refused as plain http in prod.)
+    (problem,) = [problem for problem in refused.value.problems if "retired" in problem.message]
     assert problem.key == "servicemesh:mesh.istio.chartRepository"
-    assert problem.value == repository
+    assert problem.value == repository.rstrip("/")  # as the setting reads it
     assert "retired in December 2026" in problem.message
     assert ISTIO_CHART_REPOSITORY in problem.message or ISTIO_OCI_CHART_REPOSITORY in problem.message
 
@@ -357,6 +358,29 @@ def test_a_retired_istio_chart_source_is_refused_with_its_replacement(repository
 def test_no_chart_source_of_any_kind_may_point_into_a_retired_location(stack, key):
     with pytest.raises(ConfigError, match="retired in December 2026"):
         run_stack(stack, {key: "oci://gcr.io/istio-release/charts"})
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides", "key"),
+    [
+        (
+            "dev-linkerd",
+            {"servicemesh:apps": [{"name": "web", "namespace": "sample", "image": "gcr.io/istio-release/app:1.0"}]},
+            "servicemesh:apps[0].image",
+        ),
+        (
+            "prod-consul",
+            {"servicemesh:cluster.allowedRegistries": ["docker.io", "registry.istio.io/release"]},
+            "servicemesh:cluster.allowedRegistries[1]",
+        ),
+    ],
+)
+def test_no_setting_of_any_stack_may_point_into_a_retired_location(stack, overrides, key):
+    # The locations are a mesh's, the refusal is every stack's: an image or registry is a download too.
+    with pytest.raises(ConfigError) as refused:
+        run_stack(stack, overrides)
+
+    assert [problem.key for problem in refused.value.problems if "retired in December 2026" in problem.message] == [key]
 
 
 # Image hub

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from stack_harness import run_program, run_stack, stack_config, stack_run
+from stack_harness import DELETE, run_program, run_stack, stack_config, stack_run
 
 from mesh.charts import HELM_INSTALL_TYPES
 from review.footprint import stack_footprint
@@ -104,6 +104,16 @@ def test_kiali_reaches_prometheus_grafana_and_jaegers_grpc_query_port(any_stack)
     assert external["tracing"]["internal_url"].endswith(f":{JAEGER_CHART_PORTS['grpc-query']}")
     assert external["tracing"]["use_grpc"] is True
     assert external["istio"]["root_namespace"] == "istio-system"
+
+
+@pytest.mark.parametrize("stack", ["dev", "dev-linkerd"])
+def test_by_default_the_add_ons_get_a_namespace_of_their_own_whatever_the_mesh(stack):
+    run = run_stack(stack, {"servicemesh:observability.namespace": DELETE})
+
+    installed = [chart(run, name) for name in ADDON_CHARTS if chart(run, name)]
+    assert len(installed) >= 2
+    assert {addon.inputs["namespace"] for addon in installed} == {"observability"}
+    assert resolves(run, values(run, "grafana")["datasources"]["datasources.yaml"]["datasources"][0]["url"])
 
 
 def test_grafana_reads_prometheus_and_provisions_istios_dashboards(any_stack):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from stack_harness import DELETE, run_program, run_stack, stack_config
 
-from settings.artifacts import ISTIO_CANARY_TARGET_VERSION, ISTIO_CHART_REPOSITORY
+from mesh.istio.artifacts import ISTIO_CANARY_TARGET_VERSION, ISTIO_CHART_REPOSITORY
 from settings.loader import ConfigError
 
 OLD = {"name": "1-30-3", "version": "1.30.3"}

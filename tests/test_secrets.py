@@ -13,10 +13,10 @@ from scratch_project import scratch_project
 from stack_harness import PROJECT_ROOT, run_program, stack_config
 from typer.testing import CliRunner
 
+from mesh.istio.artifacts import ISTIO_CHART_REPOSITORY
 from review.cli import app
 from review.program import SECRET, replace_secrets
 from review.stacks import EngineConfig, engine_config, read_stack_file
-from settings.artifacts import ISTIO_CHART_REPOSITORY
 from settings.loader import ConfigError
 from settings.secrets import REDACTED, marking_transform
 

@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.consul import drift, footprint, images, policy, rules
+from mesh.consul import artifacts, drift, footprint, images, policy, rules
 from mesh.consul.mesh import ConsulMesh
 from mesh.consul.settings import ConsulMeshSettings
 from mesh.consul.values import CONTROL_PLANE_CHART
@@ -25,4 +25,5 @@ IMPLEMENTATION = MeshImplementation(
         "consulNamespace": "the namespace of Consul's servers and injector",
         "consulUi": "how to open the Consul UI",
     },
+    artifacts=artifacts.ARTIFACTS,
 )

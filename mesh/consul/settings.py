@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from settings.artifacts import CONSUL_CHART_VERSION, HASHICORP_CHART_REPOSITORY
+from mesh.consul.artifacts import CONSUL_CHART_VERSION, HASHICORP_CHART_REPOSITORY
 from settings.models import (
     PROVIDER_DESCRIPTION,
     ByteQuantity,

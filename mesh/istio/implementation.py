@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.istio import drift, footprint, images, policy, rules
+from mesh.istio import artifacts, drift, footprint, images, policy, rules
 from mesh.istio.mesh import IstioMesh
 from mesh.istio.settings import IstioMeshSettings
 from mesh.istio.values import CONTROL_PLANE_CHART
@@ -26,4 +26,7 @@ IMPLEMENTATION = MeshImplementation(
         "ingressGateway": "`namespace`, `service` and `access`: the command that shows how to reach the ingress "
         "gateway (a `kubectl port-forward`, the NodePort, or the load balancer address, by Service type)",
     },
+    artifacts=artifacts.ARTIFACTS,
+    artifact_notes=(artifacts.SUPPORT,),
+    retired_locations=artifacts.RETIRED_LOCATIONS,
 )

@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.linkerd import drift, footprint, images, policy, rules
+from mesh.linkerd import artifacts, drift, footprint, images, policy, rules
 from mesh.linkerd.mesh import LinkerdMesh
 from mesh.linkerd.settings import LinkerdMeshSettings
 from mesh.linkerd.values import CONTROL_PLANE_CHART
@@ -27,4 +27,5 @@ IMPLEMENTATION = MeshImplementation(
         "and `webhooks` by Service",
         "linkerdViz": "the `command` and `url` of the linkerd-viz dashboard",
     },
+    artifacts=artifacts.ARTIFACTS,
 )

@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
-from settings.artifacts import LINKERD_EDGE_CHART_REPOSITORY, LINKERD_EDGE_VERSION
+from mesh.linkerd.artifacts import LINKERD_EDGE_CHART_REPOSITORY, LINKERD_EDGE_VERSION
 from settings.models import (
     PROVIDER_DESCRIPTION,
     ChartRepository,

@@ -33,9 +33,9 @@ from harness import (
     surviving,
 )
 
+from mesh.istio.artifacts import GATEWAY_API_VERSION, ISTIO_IMAGE_HUB, ISTIO_VERSION
 from observability.endpoints import GRAFANA_SERVICE, JAEGER_SERVICE, KIALI_SERVICE, PROMETHEUS_SERVICE
 from policy.pack import PACK_NAME
-from settings.artifacts import GATEWAY_API_VERSION, ISTIO_IMAGE_HUB, ISTIO_VERSION
 
 pytestmark = pytest.mark.e2e
 
