@@ -8,7 +8,6 @@ from mesh.implementations import build_mesh
 from mesh.injected_namespace import InjectedNamespace, InjectedNamespaceArgs
 from observability import Observability, ObservabilityArgs, telemetry_backends
 from settings.loader import load_settings, read_pulumi_config
-from settings.quantities import Requests
 from settings.secrets import keep_secret_config_secret
 from target_cluster import cluster_transform
 
@@ -50,14 +49,6 @@ observability = Observability(
     ObservabilityArgs(settings=settings.observability, helm=settings.helm, mesh=mesh.attachment, backends=backends),
 )
 
-footprint = {
-    "controlPlane": mesh.control_plane_requests,
-    "nodeAgents": mesh.node_agent_requests,
-    "gateway": mesh.gateway_requests,
-    "addons": observability.requests,
-    "apps": sum((app.requests for app in apps.values()), Requests())
-    + sum((namespace.requests for namespace in namespaces.values()), Requests()),
-}
 pulumi.export("environment", settings.environment)
 pulumi.export("mesh", mesh.attachment.implementation)
 for output, value in mesh.exports.items():
@@ -66,8 +57,3 @@ pulumi.export("enrolledNamespaces", [namespace.name for namespace in namespaces.
 pulumi.export("apps", {name: app.urls for name, app in apps.items()})
 pulumi.export("addons", observability.access)
 pulumi.export("grafanaAdmin", observability.grafana_admin)
-pulumi.export(
-    "footprint",
-    {part: requests.describe() for part, requests in footprint.items()}
-    | {"total": sum(footprint.values(), Requests()).describe()},
-)

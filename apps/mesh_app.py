@@ -95,10 +95,6 @@ class MeshApp(pulumi.ComponentResource):
                 ),
             )
 
-        proxy = mesh.proxy_requests
-        self.requests = (app.resources.requested() + proxy) * app.replicas
-        if app.traffic_client.enabled:
-            self.requests += app.traffic_client.resources.requested() + proxy
         self.urls = {
             "inMesh": in_mesh_url(app),
             "gateway": gateway_url(app),

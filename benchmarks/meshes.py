@@ -1,5 +1,5 @@
 """Each mesh implementation side by side: per stack file, its resources, the median time to run
-the program and render it under mocks, and the requests its `footprint` output reports.
+the program and render it under mocks, and the requests it deploys (`review.footprint`).
 
 Run from the project root: `.venv/bin/python benchmarks/meshes.py [--runs N]`.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from review.footprint import stack_footprint
 from review.program import run_stack
 from review.render import render_text
 from review.stacks import stack_names
@@ -33,7 +34,7 @@ def main() -> None:
             run = run_stack(stack)
             render_text(run, stack)
             timings.append(time.perf_counter() - started)
-        total = run.outputs["footprint"]["total"]
+        total = stack_footprint(run).total.describe()
         print(
             f"{stack:<14} {run.outputs['mesh']:<14} {len(run.resources):>9} "
             f"{statistics.median(timings) * 1000:>10.0f} {total['cpu']:>7} {total['memoryMiB']:>6}"

@@ -25,7 +25,6 @@ from typing import Any
 import pulumi
 
 from settings.models import IngressSettings
-from settings.quantities import Requests
 
 # Kubernetes' default cluster DNS domain.
 CLUSTER_DOMAIN = "cluster.local"
@@ -98,8 +97,6 @@ class MeshAttachment(ABC):
     """Ready before any meshed pod or mesh resource is created: the injector and webhooks serve."""
     root_namespace: str
     """Where the mesh's control plane and mesh-wide configuration live."""
-    proxy_requests: Requests
-    """What the mesh adds to every meshed pod (its sidecar); nothing for a node-proxy data plane."""
     trust_domain: str
 
     @abstractmethod
@@ -111,10 +108,6 @@ class MeshAttachment(ABC):
         """Mesh objects an enrolled namespace needs: a default-deny policy, an L7 proxy when
         `layer7` (some workload in it has L7 rules). None by default."""
         return []
-
-    def namespace_requests(self, *, layer7: bool) -> Requests:
-        """What `namespace_manifests` deploys as pods."""
-        return Requests()
 
     def service_labels(self, *, layer7: bool) -> Mapping[str, str]:
         """Labels a workload's Service carries; `layer7` when its authorization has L7 rules."""

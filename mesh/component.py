@@ -18,7 +18,6 @@ from mesh.guardrails import MeshGuardrails
 from settings.artifacts import Artifact, RetiredLocation
 from settings.models import HelmSettings, MeshWideSettings
 from settings.problems import ConfigProblem
-from settings.quantities import Requests
 
 if TYPE_CHECKING:
     from settings.stack import StackSettings
@@ -44,10 +43,6 @@ class ServiceMesh(pulumi.ComponentResource):
 
     attachment: MeshAttachment
     """How namespaces, workloads and add-ons join this mesh."""
-    control_plane_requests: Requests
-    gateway_requests: Requests = Requests()
-    node_agent_requests: Requests = Requests()
-    """What the mesh runs on every node (DaemonSets), counted for one node."""
     exports: dict[str, Any]
     """Stack outputs that describe this mesh, by output name."""
 

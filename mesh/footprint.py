@@ -29,13 +29,23 @@ class UnknownFootprintError(Exception):
     """The requests of something cannot be known from what the program registers."""
 
 
+# The parts of a stack's footprint, as the README's comparison of the meshes splits it.
+CONTROL_PLANE = "controlPlane"
+NODE_AGENTS = "nodeAgents"
+GATEWAY = "gateway"
+ADDONS = "addons"
+APPS = "apps"
+PARTS = (CONTROL_PLANE, NODE_AGENTS, GATEWAY, ADDONS, APPS)
+
+
 @dataclass(frozen=True)
 class Pods:
-    """`replicas` identical pods (or containers) requesting `requests` each."""
+    """`replicas` identical pods (or containers) requesting `requests` each, counted in `part`."""
 
     what: str
     replicas: int
     requests: Requests
+    part: str = CONTROL_PLANE
 
 
 def requests_of(resources: Mapping[str, Any] | None, *, where: str) -> Requests:
@@ -56,13 +66,16 @@ def chart_replicas(value: Any, key: str) -> int:
     return int(value)
 
 
-def replicated_pods(what: str, values: Values, *, replicas: tuple[str, ...], resources: tuple[str, ...]) -> Pods:
+def replicated_pods(
+    what: str, values: Values, *, replicas: tuple[str, ...], resources: tuple[str, ...], part: str = CONTROL_PLANE
+) -> Pods:
     """`what`: the replica count at the values path `replicas`, each pod requesting what the
     resources block at `resources` requests."""
     return Pods(
         what,
         chart_replicas(lookup(values, *replicas), ".".join(replicas)),
         requests_of(lookup(values, *resources), where=".".join(resources)),
+        part,
     )
 
 

@@ -48,6 +48,5 @@ class InjectedNamespace(pulumi.ComponentResource):
                 manifest,
                 pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
             )
-        self.requests = args.mesh.namespace_requests(layer7=args.layer7)
         self.name = self.namespace.metadata.name
         self.register_outputs({"name": self.name})

@@ -58,7 +58,6 @@ class Grafana(pulumi.ComponentResource):
             ),
             after=[credentials.secret],
         )
-        self.requests = settings.resources.requested()
         self.admin_user = settings.admin_user
         self.admin_password = credentials.value
         self.access = endpoints.port_forward(GRAFANA_SERVICE, GRAFANA_PORT)

@@ -54,7 +54,6 @@ class Jaeger(pulumi.ComponentResource):
             values=jaeger_values(settings, data_claim=claim_name, pod_labels=args.placement.pod_labels),
             after=claims,
         )
-        self.requests = settings.resources.requested()
         self.access = AddonEndpoints(namespace=args.placement.namespace).port_forward(
             JAEGER_SERVICE, JAEGER_QUERY_HTTP_PORT
         )

@@ -62,6 +62,5 @@ class Kiali(pulumi.ComponentResource):
             ),
             after=[signing_key.secret],
         )
-        self.requests = settings.resources.requested()
         self.access = endpoints.port_forward(KIALI_SERVICE, KIALI_PORT, "/kiali")
         self.register_outputs({"access": self.access})

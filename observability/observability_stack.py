@@ -16,7 +16,6 @@ from observability.jaeger import Jaeger, JaegerArgs
 from observability.kiali import Kiali, KialiArgs
 from observability.prometheus import Prometheus, PrometheusArgs
 from settings.models import HelmSettings, ObservabilitySettings
-from settings.quantities import Requests
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,7 +98,6 @@ class Observability(pulumi.ComponentResource):
 
         addons: dict[str, Any] = {"prometheus": prometheus, "grafana": grafana, "kiali": kiali, "jaeger": jaeger}
         installed = {key: addon for key, addon in addons.items() if addon is not None}
-        self.requests = sum((addon.requests for addon in installed.values()), Requests())
         self.access = {key: addon.access for key, addon in installed.items()}
         self.grafana_admin = {"user": grafana.admin_user, "password": grafana.admin_password} if grafana else None
         self.register_outputs({"access": self.access})

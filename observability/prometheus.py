@@ -10,7 +10,7 @@ import pulumi
 
 from observability.addon import AddonPlacement, install_addon_chart
 from observability.endpoints import PROMETHEUS_PORT, PROMETHEUS_SERVICE, AddonEndpoints
-from observability.values import CONFIG_RELOADER_RESOURCES, prometheus_values
+from observability.values import prometheus_values
 from settings.models import ObservabilitySettings
 
 
@@ -39,7 +39,6 @@ class Prometheus(pulumi.ComponentResource):
                 args.observability, pod_labels=args.placement.pod_labels, scrape_configs=args.scrape_configs
             ),
         )
-        self.requests = settings.resources.requested() + CONFIG_RELOADER_RESOURCES.requested()
         self.access = AddonEndpoints(namespace=args.placement.namespace).port_forward(
             PROMETHEUS_SERVICE, PROMETHEUS_PORT
         )

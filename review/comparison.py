@@ -1,27 +1,34 @@
 """The README's comparison of the meshes as this program deploys them: per stack file, the
-implementation and the `footprint` output the program computes, so the table cannot drift."""
+implementation and the requests of what the stack registers (`review.footprint`), so the table
+cannot drift."""
 
 from __future__ import annotations
 
+from mesh.footprint import PARTS
+from review.footprint import stack_footprint
 from review.program import run_stack
 from review.stacks import stack_names
+from settings.quantities import Requests
 
-_PARTS = ("controlPlane", "nodeAgents", "gateway", "addons", "apps", "total")
 
-
-def _cell(requests: dict[str, str]) -> str:
-    return f"{requests['cpu']} CPU / {requests['memoryMiB']} MiB"
+def _cell(requests: Requests) -> str:
+    described = requests.describe()
+    return f"{described['cpu']} CPU / {described['memoryMiB']} MiB"
 
 
 def footprint_table() -> str:
     """A Markdown table: one row per stack file, its mesh, and its requests per part and in total."""
-    header = "| stack | mesh | " + " | ".join(_PARTS) + " |\n"
-    rule = "|---|---|" + "---|" * len(_PARTS) + "\n"
+    header = "| stack | mesh | " + " | ".join([*PARTS, "total"]) + " |\n"
+    rule = "|---|---|" + "---|" * (len(PARTS) + 1) + "\n"
     rows = []
     for stack in stack_names():
-        outputs = run_stack(stack).outputs
-        footprint = outputs["footprint"]
-        rows.append(f"| `{stack}` | {outputs['mesh']} | " + " | ".join(_cell(footprint[p]) for p in _PARTS) + " |\n")
+        run = run_stack(stack)
+        footprint = stack_footprint(run)
+        if footprint.unknown:
+            unknown = "; ".join(f"{component.component}: {component.unknown}" for component in footprint.unknown)
+            raise ValueError(f"stack {stack}: unknown footprint ({unknown})")
+        cells = [*footprint.by_part().values(), footprint.total]
+        rows.append(f"| `{stack}` | {run.outputs['mesh']} | " + " | ".join(map(_cell, cells)) + " |\n")
     return header + rule + "".join(rows)
 
 

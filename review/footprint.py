@@ -6,7 +6,9 @@ and the add-ons' (`ADDON_EXTRACTORS`); an extractor may also read the values of 
 the stack installs. Plain workloads (`WORKLOAD_TYPES`) are sized from their pod spec * replicas,
 and injected sidecars by the mesh that injects them, from its chart's values * the replicas of
 every pod it injects; objects a mesh runs pods for (a waypoint) by that mesh. Node agents
-(DaemonSets) count once, for one node, as the program's own `footprint` does.
+(DaemonSets) count once, for one node. Each pod group counts in one part of the stack (`by_part`):
+the README's comparison of the meshes is generated from it. This is the one place the footprint
+is computed.
 A chart without an extractor, or values the extractor cannot size, is reported as an unknown
 footprint — never counted as zero. To size a new add-on chart, add an extractor to
 `ADDON_EXTRACTORS`; a mesh's charts are sized by its own reader.
@@ -20,6 +22,9 @@ from typing import Any
 
 from mesh.charts import HELM_INSTALL_TYPES
 from mesh.footprint import (
+    ADDONS,
+    APPS,
+    PARTS,
     ChartExtractor,
     InstalledCharts,
     NamespaceObject,
@@ -69,6 +74,15 @@ class Footprint:
     def unknown(self) -> tuple[ComponentFootprint, ...]:
         return tuple(component for component in self.components if component.unknown is not None)
 
+    def by_part(self) -> dict[str, Requests]:
+        """The known requests per part of the stack (control plane, node agents, gateway, add-ons,
+        apps), as the README's comparison of the meshes splits them."""
+        parts = dict.fromkeys(PARTS, Requests())
+        for component in self.components:
+            for group in component.pods:
+                parts[group.part] += group.requests * group.replicas
+        return parts
+
 
 # Add-ons
 
@@ -78,16 +92,21 @@ def prometheus_pods(values: Values) -> list[Pods]:
     server = values.get("server") or {}
     reloader = (values.get("configmapReload") or {}).get("prometheus") or {}
     return [
-        Pods("server", 1, requests_of(server.get("resources"), where="server.resources")),
+        Pods("server", 1, requests_of(server.get("resources"), where="server.resources"), ADDONS),
         Pods(
-            "config-reloader", 1, requests_of(reloader.get("resources"), where="configmapReload.prometheus.resources")
+            "config-reloader",
+            1,
+            requests_of(reloader.get("resources"), where="configmapReload.prometheus.resources"),
+            ADDONS,
         ),
     ]
 
 
 def grafana_pods(values: Values) -> list[Pods]:
     """grafana: `resources` * `replicas` (the chart's default of 1)."""
-    return [Pods("grafana", int(values.get("replicas", 1)), requests_of(values.get("resources"), where="resources"))]
+    return [
+        Pods("grafana", int(values.get("replicas", 1)), requests_of(values.get("resources"), where="resources"), ADDONS)
+    ]
 
 
 def kiali_pods(values: Values) -> list[Pods]:
@@ -98,13 +117,18 @@ def kiali_pods(values: Values) -> list[Pods]:
             "kiali",
             int(deployment.get("replicas", 1)),
             requests_of(deployment.get("resources"), where="deployment.resources"),
+            ADDONS,
         )
     ]
 
 
 def jaeger_pods(values: Values) -> list[Pods]:
     """jaeger (v2, all-in-one): `jaeger.resources` * `jaeger.replicas`."""
-    return [replicated_pods("jaeger", values, replicas=("jaeger", "replicas"), resources=("jaeger", "resources"))]
+    return [
+        replicated_pods(
+            "jaeger", values, replicas=("jaeger", "replicas"), resources=("jaeger", "resources"), part=ADDONS
+        )
+    ]
 
 
 ADDON_EXTRACTORS: dict[str, ChartExtractor] = {
@@ -167,13 +191,13 @@ def _workload_footprints(run: StackRun, charts: InstalledCharts) -> Iterator[Com
             continue
         replicas = replicas_of(workload.inputs)
         pod = mapping_at(workload.inputs, "spec", "template")
-        groups = [Pods(_kind(workload), replicas, _pod_requests(mapping_at(pod, "spec")))]
+        groups = [Pods(_kind(workload), replicas, _pod_requests(mapping_at(pod, "spec")), APPS)]
         for footprint in FOOTPRINTS.values():
             injector = footprint.injector
             if not injector.injects(pod, namespaces.get(namespace_of(workload.inputs), {})):
                 continue
             try:
-                groups.append(Pods(injector.sidecar, replicas, injector.sidecar_requests(charts, pod)))
+                groups.append(Pods(injector.sidecar, replicas, injector.sidecar_requests(charts, pod), APPS))
             except UnknownFootprintError as error:
                 yield ComponentFootprint(f"{workload.name} (sidecar)", unknown=str(error))
         yield ComponentFootprint(workload.name, tuple(groups))

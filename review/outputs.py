@@ -16,7 +16,6 @@ PROGRAM_OUTPUTS = {
     "apps": "per app: `inMesh` URL, `gateway` URL (or null) and a `portForward` command",
     "addons": "per add-on: its `kubectl port-forward` command and local URL",
     "grafanaAdmin": "Grafana's admin `user` and `password`",
-    "footprint": "CPU (cores) and memory (MiB) requests per part and in total (see the README's footprint table)",
 }
 """What each output `__main__.py` exports itself says."""
 

@@ -1,5 +1,5 @@
 """Rewrites the generated sections of the README and of docs/ in place: the mesh footprint
-comparison in README.md (from each stack's `footprint` output), the configuration reference in
+comparison in README.md (from what each stack registers), the configuration reference in
 docs/configuration.md (from the settings models), the stack outputs in docs/outputs.md (from what
 each stack exports) and the pinned artifacts in docs/upgrades.md (`review.artifacts`).
 `make reference` runs it; tests/test_readme.py fails while a section differs from its generator."""

@@ -496,18 +496,13 @@ def clip(text: str, width: int) -> str:
 
 
 def summary(value: Any) -> str:
-    """A value in one short line: lists joined, mappings by their keys (or their total), commands
-    left to the "How to reach it" list."""
+    """A value in one short line: lists joined, mappings by their keys, commands left to the
+    "How to reach it" list."""
     if isinstance(value, list):
         text = ", ".join(summary(item) for item in value)
     elif isinstance(value, dict):
         plain = {key: item for key, item in value.items() if not _is_command(item) and not isinstance(item, dict)}
-        if "total" in value:
-            text = f"total {summary(value['total'])}"
-        elif plain:
-            text = ", ".join(f"{key} {summary(item)}" for key, item in plain.items())
-        else:
-            text = ", ".join(value)
+        text = ", ".join(f"{key} {summary(item)}" for key, item in plain.items()) if plain else ", ".join(value)
     else:
         text = "-" if value is None else str(value)
     return clip(text, SUMMARY_WIDTH)

@@ -43,7 +43,7 @@ from settings.artifacts import (
     PROMETHEUS_CHART_REPOSITORY,
     PROMETHEUS_CHART_VERSION,
 )
-from settings.quantities import MAX_QUANTITY, Requests, is_quantity, parse_quantity
+from settings.quantities import MAX_QUANTITY, is_quantity, parse_quantity
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """Where Pulumi runs the program: what a relative local chart or manifest path is relative to."""
@@ -412,10 +412,6 @@ class ResourceSettings(Settings):
         if limits:
             manifest["limits"] = limits
         return manifest
-
-    def requested(self) -> Requests:
-        """The requests as numbers (cores, bytes)."""
-        return Requests(parse_quantity(self.requests.cpu), parse_quantity(self.requests.memory))
 
     def requests_above_limits(self) -> list[str]:
         """Names of the resources whose request exceeds their limit."""

@@ -6,6 +6,7 @@ the `python -m review` command line run the program the same way.
 
 import functools
 
+from review.footprint import stack_footprint
 from review.program import RegisteredResource, StackRun, run_program, run_stack
 from review.stacks import DELETE, PROJECT, PROJECT_ROOT, STACKS, stack_config, stack_names
 
@@ -16,6 +17,15 @@ def stack_run(stack: str) -> StackRun:
     return run_stack(stack)
 
 
+def footprint_parts(run: StackRun) -> dict[str, dict[str, str]]:
+    """What `run` requests per part and in total, as the README's footprint table shows it."""
+    footprint = stack_footprint(run)
+    assert not footprint.unknown, footprint.unknown
+    return {part: requests.describe() for part, requests in footprint.by_part().items()} | {
+        "total": footprint.total.describe()
+    }
+
+
 __all__ = [
     "DELETE",
     "PROJECT",
@@ -23,6 +33,7 @@ __all__ = [
     "STACKS",
     "RegisteredResource",
     "StackRun",
+    "footprint_parts",
     "run_program",
     "run_stack",
     "stack_config",

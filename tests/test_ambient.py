@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from stack_harness import run_program, run_stack, stack_config, stack_run
+from stack_harness import footprint_parts, run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
 from settings.loader import ConfigError
@@ -81,7 +81,7 @@ def test_waypoints_pass_restricted_pod_security(ambient):
 
 def test_pods_get_no_sidecar_and_the_node_agents_are_counted_per_node():
     run = run_stack("dev-ambient", {"servicemesh:apps": [{**dev_app(), "allowedMethods": []}]})
-    footprint = run.outputs["footprint"]
+    footprint = footprint_parts(run)
 
     # httpbin 10m / 32Mi and its client 5m / 16Mi (the defaults), with nothing added per pod.
     assert footprint["apps"] == {"cpu": "0.015", "memoryMiB": "48"}
@@ -146,10 +146,10 @@ def test_an_app_without_l7_rules_is_authorized_by_ztunnel_alone(prod_ambient):
 
 
 def test_the_waypoint_is_counted_in_the_footprint():
-    with_methods = stack_run("dev-ambient").outputs["footprint"]["apps"]
-    without = run_stack("dev-ambient", {"servicemesh:apps": [{**dev_app(), "allowedMethods": []}]}).outputs[
-        "footprint"
-    ]["apps"]
+    with_methods = footprint_parts(stack_run("dev-ambient"))["apps"]
+    without = footprint_parts(run_stack("dev-ambient", {"servicemesh:apps": [{**dev_app(), "allowedMethods": []}]}))[
+        "apps"
+    ]
 
     assert float(with_methods["cpu"]) == pytest.approx(float(without["cpu"]) + 0.01)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 from reference_data import MISSING_REASON, REFERENCE
-from stack_harness import StackRun, run_program, run_stack, stack_config, stack_run
+from stack_harness import StackRun, footprint_parts, run_program, run_stack, stack_config, stack_run
 from test_chart_reference import unknown_keys
 
 from mesh.charts import HELM_INSTALL_TYPES
@@ -291,7 +291,7 @@ def test_every_long_running_pod_has_explicit_requests_and_the_footprint_counts_t
         + requests_of(chart_values["webhookCertManager"]["resources"])
     )
 
-    assert consul_stack.outputs["footprint"]["controlPlane"] == expected.describe()
+    assert footprint_parts(consul_stack)["controlPlane"] == expected.describe()
 
 
 def test_the_apps_footprint_counts_a_sidecar_per_meshed_pod(dev_consul):
@@ -299,7 +299,7 @@ def test_the_apps_footprint_counts_a_sidecar_per_meshed_pod(dev_consul):
     app = requests_of({"requests": {"cpu": "10m", "memory": "32Mi"}})
     client = requests_of({"requests": {"cpu": "5m", "memory": "16Mi"}})
 
-    assert dev_consul.outputs["footprint"]["apps"] == (app + sidecar + client + sidecar).describe()
+    assert footprint_parts(dev_consul)["apps"] == (app + sidecar + client + sidecar).describe()
 
 
 def test_a_prod_mirror_of_the_chart_repository_is_used():

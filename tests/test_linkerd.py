@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 from reference_data import HELM_CHARTS, MISSING_REASON
-from stack_harness import run_program, run_stack, stack_config, stack_run
+from stack_harness import footprint_parts, run_program, run_stack, stack_config, stack_run
 
 from review.stacks import stack_file
 from settings.loader import ConfigError
@@ -377,7 +377,7 @@ def test_every_container_linkerd_runs_is_sized(linkerd):
 
 
 def test_the_footprint_counts_the_controllers_viz_and_a_proxy_per_pod(dev_linkerd):
-    footprint = dev_linkerd.outputs["footprint"]
+    footprint = footprint_parts(dev_linkerd)
 
     # 5 controller containers (10m / 32Mi) and 3 controller proxies, then 4 viz components with a proxy
     # each (10m / 32Mi + 10m / 20Mi): 0.05 + 0.03 + 0.08 CPU, 160 + 60 + 208 MiB.

@@ -16,7 +16,7 @@ DOCS = PROJECT_ROOT / "docs"
 
 @pytest.mark.parametrize("marker", sorted(SECTIONS))
 def test_each_generated_section_is_what_the_code_generates(marker):
-    """The mesh footprint comparison (each stack's `footprint` output), the configuration reference
+    """The mesh footprint comparison (what each stack registers), the configuration reference
     (settings models), the stack outputs (what each stack exports) and the pinned artifacts
     (each mesh's `artifacts.py` and the add-ons' in `settings.artifacts`)."""
     section = SECTIONS[marker]
@@ -56,4 +56,4 @@ def test_the_outputs_page_lists_exactly_the_outputs_the_stacks_export():
     listed = re.findall(r"^\| `(\w+)` \|", (DOCS / "outputs.md").read_text(), re.MULTILINE)
 
     assert len(listed) == len(set(listed))
-    assert {"environment", "mesh", "apps", "footprint", "istioVersion", "linkerdViz", "consulUi"} <= set(listed)
+    assert {"environment", "mesh", "apps", "grafanaAdmin", "istioVersion", "linkerdViz", "consulUi"} <= set(listed)

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from stack_harness import RegisteredResource, StackRun, run_stack
 
-from mesh.footprint import Pods, UnknownFootprintError
+from mesh.footprint import ADDONS, APPS, CONTROL_PLANE, GATEWAY, NODE_AGENTS, Pods, UnknownFootprintError
 from mesh.istio.footprint import gateway_pods, istiod_pods
 from mesh.objects import chart_name
 from review.footprint import stack_footprint
@@ -78,8 +78,8 @@ def test_the_gateway_runs_its_autoscaling_minimum_when_autoscaled_else_its_repli
     autoscaled = gateway_pods({**values, "autoscaling": {"enabled": True, "minReplicas": 2}})
     fixed = gateway_pods({**values, "autoscaling": {"enabled": False, "minReplicas": 2}})
 
-    assert autoscaled == [Pods("gateway", 2, requests("100m", "128Mi"))]
-    assert fixed == [Pods("gateway", 1, requests("100m", "128Mi"))]
+    assert autoscaled == [Pods("gateway", 2, requests("100m", "128Mi"), GATEWAY)]
+    assert fixed == [Pods("gateway", 1, requests("100m", "128Mi"), GATEWAY)]
 
 
 def test_chart_values_without_requests_are_unknown_because_the_chart_default_applies():
@@ -100,8 +100,8 @@ def test_a_deployment_in_an_injected_namespace_adds_one_sidecar_per_replica():
 
     (shop,) = [component for component in stack_footprint(run).components if component.component == "shop"]
     assert shop.pods == (
-        Pods("Deployment", 3, requests("100m", "64Mi")),
-        Pods("istio-proxy", 3, requests("10m", "40Mi")),
+        Pods("Deployment", 3, requests("100m", "64Mi"), APPS),
+        Pods("istio-proxy", 3, requests("10m", "40Mi"), APPS),
     )
     assert shop.total == Requests(Decimal("0.33"), Decimal(3 * 104 * MI))
 
@@ -113,12 +113,6 @@ def test_a_pod_that_opts_out_of_injection_has_no_sidecar():
     assert [group.what for group in job.pods] == ["Deployment"]
 
 
-def program_footprint(run, part):
-    """A part of the program's own `footprint` output, as requests."""
-    output = run.outputs["footprint"][part]
-    return Requests(Decimal(output["cpu"]), Decimal(output["memoryMiB"]) * MI)
-
-
 def charts_total(run, footprint, charts):
     """The footprint of the stack's installs of `charts` (by chart name)."""
     names = {resource.name for resource in run.resources if chart_name(resource.inputs.get("chart", "")) in charts}
@@ -126,28 +120,34 @@ def charts_total(run, footprint, charts):
 
 
 @pytest.mark.parametrize("stack", stack_names())
-def test_every_stack_is_sized_without_unknowns_and_matches_the_programs_footprint_output(stack):
-    run = run_stack(stack)
-
-    footprint = stack_footprint(run)
+def test_every_stack_is_sized_without_unknowns(stack):
+    footprint = stack_footprint(run_stack(stack))
 
     assert footprint.unknown == (), "every chart and sidecar of every stack can be sized"
     assert footprint.total == sum((component.total for component in footprint.components), Requests())
-    assert footprint.total == program_footprint(run, "total")
+    assert footprint.total == sum(footprint.by_part().values(), Requests())
 
 
-# What the program counts as each part of its footprint, by the charts that run it.
-CONTROL_PLANE_CHARTS = {"base", "istiod", "linkerd-crds", "linkerd-control-plane", "linkerd-viz", "consul"}
-NODE_AGENT_CHARTS = {"cni", "ztunnel"}
+# Each part of a stack's footprint, by the charts that run it; what no chart runs (the apps, their
+# sidecars and waypoints) is the apps'.
+PART_CHARTS = {
+    CONTROL_PLANE: {"base", "istiod", "linkerd-crds", "linkerd-control-plane", "linkerd-viz", "consul"},
+    NODE_AGENTS: {"cni", "ztunnel"},
+    GATEWAY: {"gateway"},
+    ADDONS: {"prometheus", "grafana", "kiali-server", "jaeger"},
+}
 
 
 @pytest.mark.parametrize("stack", stack_names())
-def test_the_meshs_charts_add_up_to_the_programs_control_plane_and_node_agents(stack):
+def test_each_part_is_what_its_charts_run_and_the_apps_are_the_rest(stack):
     run = run_stack(stack)
     footprint = stack_footprint(run)
+    parts = footprint.by_part()
 
-    assert charts_total(run, footprint, CONTROL_PLANE_CHARTS) == program_footprint(run, "controlPlane")
-    assert charts_total(run, footprint, NODE_AGENT_CHARTS) == program_footprint(run, "nodeAgents")
+    for part, charts in PART_CHARTS.items():
+        assert parts[part] == charts_total(run, footprint, charts), part
+    all_charts = set().union(*PART_CHARTS.values())
+    assert parts[APPS] + charts_total(run, footprint, all_charts) == footprint.total
 
 
 def test_prod_runs_two_istiods_and_two_gateways_at_upstream_requests(prod):
@@ -169,4 +169,4 @@ def test_every_injected_workload_in_the_stacks_gets_the_stacks_sidecar_requests(
     assert workloads, "prod deploys injected apps"
     for workload in workloads:
         app, sidecar = workload.pods
-        assert sidecar == Pods("istio-proxy", app.replicas, proxy)
+        assert sidecar == Pods("istio-proxy", app.replicas, proxy, APPS)

@@ -9,7 +9,7 @@ from stack_harness import StackRun, run_stack
 from test_review_footprint import requests, resource
 
 from mesh.consul.footprint import consul_pods
-from mesh.footprint import Pods, UnknownFootprintError
+from mesh.footprint import APPS, NODE_AGENTS, Pods, UnknownFootprintError
 from mesh.istio.footprint import cni_pods, ztunnel_pods
 from mesh.linkerd.footprint import control_plane_pods as linkerd_control_plane_pods
 from review.footprint import stack_footprint
@@ -48,7 +48,7 @@ def pod_groups(run, name):
     return [group.what for group in component(run, name).pods]
 
 
-APP = Pods("Deployment", 2, requests("100m", "64Mi"))
+APP = Pods("Deployment", 2, requests("100m", "64Mi"), APPS)
 
 
 # Istio ambient
@@ -57,8 +57,8 @@ APP = Pods("Deployment", 2, requests("100m", "64Mi"))
 def test_the_ambient_node_agents_are_sized_from_their_resources_for_one_node():
     values = {"profile": "ambient", "resources": {"requests": {"cpu": "200m", "memory": "512Mi"}}}
 
-    assert ztunnel_pods(values) == [Pods("ztunnel (per node)", 1, requests("200m", "512Mi"))]
-    assert cni_pods(values) == [Pods("istio-cni (per node)", 1, requests("200m", "512Mi"))]
+    assert ztunnel_pods(values) == [Pods("ztunnel (per node)", 1, requests("200m", "512Mi"), NODE_AGENTS)]
+    assert cni_pods(values) == [Pods("istio-cni (per node)", 1, requests("200m", "512Mi"), NODE_AGENTS)]
     with pytest.raises(UnknownFootprintError, match="chart's default"):
         cni_pods({"profile": "ambient"})
 
@@ -87,7 +87,7 @@ def gateway(name, gateway_class):
 def test_a_waypoint_runs_one_pod_sized_by_istiods_waypoint_resources():
     run = StackRun([AMBIENT_ISTIOD, gateway("shop-waypoint", "istio-waypoint")])
 
-    assert component(run, "shop-waypoint").pods == (Pods("waypoint", 1, requests("50m", "64Mi")),)
+    assert component(run, "shop-waypoint").pods == (Pods("waypoint", 1, requests("50m", "64Mi"), APPS),)
 
 
 def test_a_gateway_of_another_class_is_not_a_waypoint():
@@ -118,7 +118,7 @@ def test_dev_ambient_sizes_its_node_agents_and_waypoint_as_its_stack_file_says()
     # Pulumi.dev-ambient.yaml: mesh.istio.ambient.{ztunnel,cni,waypoint}.resources.requests.
     assert parts["istio-ztunnel"].total == requests("10m", "64Mi")
     assert parts["istio-cni"].total == requests("10m", "40Mi")
-    assert parts["enrolled-sample-waypoint"].pods == (Pods("waypoint", 1, requests("10m", "40Mi")),)
+    assert parts["enrolled-sample-waypoint"].pods == (Pods("waypoint", 1, requests("10m", "40Mi"), APPS),)
     assert [group.what for group in parts["app-httpbin-deployment"].pods] == ["Deployment"]
 
 
@@ -213,7 +213,7 @@ def test_pods_in_a_namespace_annotated_for_linkerd_get_one_proxy_each_unless_the
 
     run = StackRun([meshed, CONTROL_PLANE, deployment("web", "shop", 2), opted_out])
 
-    assert component(run, "web").pods == (APP, Pods("linkerd-proxy", 2, requests("10m", "20Mi")))
+    assert component(run, "web").pods == (APP, Pods("linkerd-proxy", 2, requests("10m", "20Mi"), APPS))
     assert pod_groups(run, "batch") == ["Deployment"]
 
 
@@ -223,7 +223,7 @@ def test_a_pod_may_override_its_linkerd_proxys_requests():
 
     run = StackRun([meshed, CONTROL_PLANE, overridden])
 
-    assert component(run, "web").pods[1] == Pods("linkerd-proxy", 2, requests("50m", "20Mi"))
+    assert component(run, "web").pods[1] == Pods("linkerd-proxy", 2, requests("50m", "20Mi"), APPS)
 
 
 def test_prod_linkerd_sizes_its_control_plane_and_app_proxies_as_its_stack_file_says():
@@ -235,7 +235,7 @@ def test_prod_linkerd_sizes_its_control_plane_and_app_proxies_as_its_stack_file_
     assert parts["linkerd-crds"].pods == ()
     assert parts["linkerd-control-plane"].total == (controller * 5 + proxy * 3) * 2
     assert parts["linkerd-viz"].total == (viz + proxy) * 4
-    assert parts["app-httpbin-deployment"].pods[1] == Pods("linkerd-proxy", 2, proxy)
+    assert parts["app-httpbin-deployment"].pods[1] == Pods("linkerd-proxy", 2, proxy, APPS)
 
 
 # Consul
@@ -273,7 +273,7 @@ def test_only_pods_annotated_for_consul_get_a_consul_dataplane():
 
     run = StackRun([namespace("shop"), CONSUL, injected, deployment("batch", "shop", 2)])
 
-    assert component(run, "web").pods == (APP, Pods("consul-dataplane", 2, requests("100m", "128Mi")))
+    assert component(run, "web").pods == (APP, Pods("consul-dataplane", 2, requests("100m", "128Mi"), APPS))
     assert pod_groups(run, "batch") == ["Deployment"]
 
 
@@ -293,4 +293,4 @@ def test_prod_consul_sizes_its_control_plane_and_dataplanes_as_its_stack_file_sa
     assert parts["consul-control-plane"].total == (
         requests("500m", "1Gi") * 3 + requests("250m", "500Mi") * 2 + requests("100m", "50Mi")
     )
-    assert parts["app-httpbin-deployment"].pods[1] == Pods("consul-dataplane", 2, requests("100m", "128Mi"))
+    assert parts["app-httpbin-deployment"].pods[1] == Pods("consul-dataplane", 2, requests("100m", "128Mi"), APPS)

@@ -169,8 +169,7 @@ def test_each_output_is_summed_up_in_one_short_line():
 
     assert up.summary(outputs["enrolledNamespaces"]) == "sandbox, sample"
     assert up.summary(outputs["apps"]) == "httpbin"
-    total = outputs["footprint"]["total"]
-    assert up.summary(outputs["footprint"]) == f"total cpu {total['cpu']}, memoryMiB {total['memoryMiB']}"
+    assert up.summary(outputs["addons"]) == "prometheus, grafana, kiali, jaeger"
     assert up.summary(outputs["ingressGateway"]).startswith("namespace istio-ingress, service istio-")
     assert all(len(up.summary(value)) <= up.SUMMARY_WIDTH for value in outputs.values())
 

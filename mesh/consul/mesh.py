@@ -9,17 +9,14 @@ from mesh.charts import ChartSource, install_chart
 from mesh.component import MeshArgs, ServiceMesh
 from mesh.consul.attachment import ConsulAttachment
 from mesh.consul.manifests import default_deny_intentions, mesh_entry, proxy_defaults
-from mesh.consul.settings import ConsulMeshSettings
 from mesh.consul.values import (
     BOOTSTRAP_TOKEN_SECRET,
     CONTROL_PLANE_CHART,
     UI_HTTPS_PORT,
     UI_SERVICE,
-    WEBHOOK_CERT_MANAGER_RESOURCES,
     consul_values,
 )
 from mesh.custom_resource import custom_resource
-from settings.quantities import Requests
 
 # Every pod the chart runs here (servers, connect-injector, webhook-cert-manager and its jobs) runs
 # non-root with the `restricted` security context; only client agents and consul-cni, which this
@@ -84,25 +81,12 @@ class ConsulMesh(ServiceMesh):
             control_plane=[chart],
             root_namespace=consul.namespace,
             trust_domain=TRUST_DOMAIN,
-            proxy_requests=consul.proxy.resources.requested(),
         )
-        self.control_plane_requests = control_plane_requests(mesh)
         self.version = pulumi.Output.from_input(consul.chart_version)
         self.namespace = namespace.metadata.name
         self.ui = pulumi.Output.from_input(ui_access(namespace=consul.namespace))
         self.exports = {"consulVersion": self.version, "consulNamespace": self.namespace, "consulUi": self.ui}
         self.register_outputs({"version": self.version, "namespace": self.namespace, "ui": self.ui})
-
-
-def control_plane_requests(mesh: ConsulMeshSettings) -> Requests:
-    """What the chart's long-running pods request: the servers, the connect-injector replicas and
-    the webhook-cert-manager. (Its jobs run to completion at install and upgrade.)"""
-    consul = mesh.consul
-    return (
-        consul.server.resources.requested() * consul.server.replicas
-        + consul.connect_inject.resources.requested() * consul.connect_inject.replicas
-        + WEBHOOK_CERT_MANAGER_RESOURCES.requested()
-    )
 
 
 def ui_access(*, namespace: str) -> dict[str, str]:

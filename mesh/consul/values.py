@@ -26,7 +26,7 @@ UI_HTTPS_PORT = 443
 # The Secret the chart's ACL bootstrap writes the management token to (key `token`).
 BOOTSTRAP_TOKEN_SECRET = f"{RESOURCE_PREFIX}-bootstrap-acl-token"
 # The one webhook-cert-manager pod (its replica count is fixed by the chart). The chart's own
-# default, stated so the control plane's footprint counts it.
+# default, stated so the footprint reader (`footprint.py`) sizes it from the values.
 WEBHOOK_CERT_MANAGER_RESOURCES = ResourceSettings(
     requests=ComputeQuantities(cpu="100m", memory="50Mi"),
     limits=OptionalComputeQuantities(cpu="100m", memory="50Mi"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mesh.attachment import GrafanaDashboards, Manifest, MeshAttachment, ObjectMetadata, TelemetryBackends, Workload
@@ -25,7 +25,6 @@ from mesh.istio.manifests import (
 )
 from mesh.istio.telemetry import istio_dashboards, mesh_telemetry
 from settings.models import IngressSettings
-from settings.quantities import Requests
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,8 +37,6 @@ class IstioAttachment(MeshAttachment):
     """Per enrolled namespace, the label that selects its sidecar injector (or ambient mode)."""
     version: str
     """Whose Grafana dashboards to provision."""
-    waypoint_requests: Requests = field(default_factory=Requests)
-    """What one waypoint requests (ambient)."""
     access_logging: bool = False
     """Whether the mesh-wide `Telemetry` turns on Envoy's access logs (`mesh.accessLogging`)."""
 
@@ -56,9 +53,6 @@ class IstioAttachment(MeshAttachment):
         if self.ambient and layer7:
             manifests.append(waypoint(namespace=namespace))
         return manifests
-
-    def namespace_requests(self, *, layer7: bool) -> Requests:
-        return self.waypoint_requests if self.ambient and layer7 else Requests()
 
     def service_labels(self, *, layer7: bool) -> Mapping[str, str]:
         if self.ambient and layer7:

@@ -5,6 +5,9 @@ injects, and the waypoint it deploys for each waypoint `Gateway`."""
 from __future__ import annotations
 
 from mesh.footprint import (
+    APPS,
+    GATEWAY,
+    NODE_AGENTS,
     Injector,
     InstalledCharts,
     MeshFootprint,
@@ -35,17 +38,17 @@ def istiod_pods(values: Values) -> list[Pods]:
 def gateway_pods(values: Values) -> list[Pods]:
     """gateway: `resources.requests` * (`autoscaling.minReplicas` if enabled else `replicaCount`)."""
     replicas = ("autoscaling", "minReplicas") if lookup(values, "autoscaling", "enabled") else ("replicaCount",)
-    return [replicated_pods("gateway", values, replicas=replicas, resources=("resources",))]
+    return [replicated_pods("gateway", values, replicas=replicas, resources=("resources",), part=GATEWAY)]
 
 
 def cni_pods(values: Values) -> list[Pods]:
     """cni (ambient): the istio-cni node agent, a DaemonSet: `resources.requests` for one node."""
-    return [Pods("istio-cni (per node)", 1, requests_of(values.get("resources"), where="resources"))]
+    return [Pods("istio-cni (per node)", 1, requests_of(values.get("resources"), where="resources"), NODE_AGENTS)]
 
 
 def ztunnel_pods(values: Values) -> list[Pods]:
     """ztunnel (ambient): the node proxy, a DaemonSet: `resources.requests` for one node."""
-    return [Pods("ztunnel (per node)", 1, requests_of(values.get("resources"), where="resources"))]
+    return [Pods("ztunnel (per node)", 1, requests_of(values.get("resources"), where="resources"), NODE_AGENTS)]
 
 
 def injects(pod: PodTemplate, namespace: NamespaceObject) -> bool:
@@ -74,7 +77,7 @@ def waypoint_pods(resource_type: str, props: Values, charts: InstalledCharts) ->
         return None
     if CONTROL_PLANE_CHART not in charts:
         raise UnknownFootprintError(f"a waypoint, but the stack installs no {CONTROL_PLANE_CHART} chart")
-    return [Pods("waypoint", 1, waypoint_requests(charts[CONTROL_PLANE_CHART]))]
+    return [Pods("waypoint", 1, waypoint_requests(charts[CONTROL_PLANE_CHART]), APPS)]
 
 
 FOOTPRINT = MeshFootprint(

@@ -35,7 +35,6 @@ from mesh.istio.values import (
     istiod_values,
     ztunnel_values,
 )
-from settings.quantities import Requests
 
 
 class IstioMesh(ServiceMesh):
@@ -175,23 +174,15 @@ class IstioMesh(ServiceMesh):
             control_plane=control_plane,
             root_namespace=istio.namespace,
             trust_domain=mesh.trust_domain,
-            proxy_requests=Requests() if ambient else istio.proxy.resources.requested(),
             injection_labels_by_namespace={
                 namespace: enrolment_labels(ambient=ambient, revision=istio.namespace_revision(namespace))
                 for namespace in args.enrolled_namespaces
             },
             version=istio.version,
-            waypoint_requests=istio.ambient.waypoint.resources.requested(),
             access_logging=mesh.access_logging,
             addon_pod_labels=NOT_IN_AMBIENT_POD_LABELS if ambient else NOT_INJECTED_POD_LABELS,
             ingress_gateway=gateway_workload,
         )
-        if ambient:
-            self.node_agent_requests = (
-                istio.ambient.ztunnel.resources.requested() + istio.ambient.cni.resources.requested()
-            )
-        self.control_plane_requests = istio.istiod.resources.requested() * (istio.istiod.min_replicas * len(istiods))
-        self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
         self.version = pulumi.Output.from_input(istio.version)
         self.namespace = system_namespace.metadata.name
         self.gateway_namespace = gateway_namespace.metadata.name

@@ -20,11 +20,8 @@ from mesh.linkerd.manifests import INJECT_ANNOTATION
 from mesh.linkerd.values import (
     CONTROL_PLANE_CHART,
     CONTROL_PLANE_WEBHOOKS,
-    CONTROLLER_CONTAINERS,
-    CONTROLLER_PODS,
     CRDS_CHART,
     VIZ_CHART,
-    VIZ_COMPONENTS,
     VIZ_WEBHOOKS,
     Webhook,
     control_plane_values,
@@ -167,17 +164,11 @@ class LinkerdMesh(ServiceMesh):
             ),
         )
 
-        proxy = linkerd.proxy.resources.requested()
-        controllers = linkerd.controllers
-        self.control_plane_requests = (
-            controllers.resources.requested() * CONTROLLER_CONTAINERS + proxy * len(CONTROLLER_PODS)
-        ) * controllers.replicas + (linkerd.viz.resources.requested() + proxy) * len(VIZ_COMPONENTS)
         self.attachment = LinkerdAttachment(
             implementation="linkerd",
             control_plane=[crds, control_plane],
             root_namespace=linkerd.namespace,
             trust_domain=mesh.trust_domain,
-            proxy_requests=proxy,
             access_logging=mesh.access_logging,
         )
         self.exports = {

@@ -58,7 +58,6 @@ CONTROLLER_PODS = (
         proxy_resources_key="proxyInjectorProxyResources",
     ),
 )
-CONTROLLER_CONTAINERS = sum(len(pod.containers) for pod in CONTROLLER_PODS)
 # The viz extension's components, each one pod with a proxy, sized by `<component>.resources`.
 VIZ_COMPONENTS = ("metricsAPI", "tap", "tapInjector", "dashboard")
 # A pod created while the proxy injector is down must be refused, not started without a proxy:
