@@ -3,7 +3,7 @@
 - On a node-less control plane (the embedded local cluster, the end-to-end tests' clusters),
   `cluster.apiServerOnly`: nothing there ever becomes ready, so the stack waits for nothing.
 - Where the charts' repositories are not reachable, every chart from the published charts on disk
-  (one folder per chart name) and ambient's Gateway API CRDs from their release manifest on disk.
+  (one folder per chart name) and the Gateway API CRDs from their release manifest on disk.
 
 It is written to a stack config file of its own, which `pulumi --config-file` reads, so a run never
 edits the project's stack files.
@@ -21,17 +21,11 @@ import yaml
 
 from review.stacks import read_stack_file, stack_config, stack_file, with_overrides
 from settings.loader import load_settings
+from settings.models import CHART_REPOSITORY, MANIFEST
+from settings.rules import artifact_sources
+from settings.stack import StackSettings
 
 API_SERVER_ONLY = "servicemesh:cluster.apiServerOnly"
-ADDONS = ("prometheus", "grafana", "kiali", "jaeger")
-# The key naming where a mesh's charts come from, per `mesh.implementation`.
-MESH_CHART_REPOSITORY_KEYS = {
-    "istio-sidecar": "servicemesh:mesh.istio.chartRepository",
-    "istio-ambient": "servicemesh:mesh.istio.chartRepository",
-    "linkerd": "servicemesh:mesh.linkerd.chartRepository",
-    "consul": "servicemesh:mesh.consul.chartRepository",
-}
-GATEWAY_API_MANIFEST = "servicemesh:mesh.istio.ambient.gatewayApiManifest"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,19 +36,23 @@ class PublishedCharts:
     directory: Path
     gateway_api_crds: Path | None = None
 
-    def sources(self, implementation: str) -> dict[str, str]:
-        """Config taking every chart of a stack of `implementation` (and ambient's CRDs, when the
-        manifest is known) from here.
+    def sources(self, settings: StackSettings) -> dict[str, str]:
+        """Config taking every chart the stack's settings name a repository for from here, and
+        every manifest they download that is the Gateway API CRDs' (by its file name), when that is
+        given.
 
         Helm installs a chart from a local folder whatever version the stack pins, so the folder's
         chart is the one installed."""
-        directory = str(self.directory)
-        ambient = implementation == "istio-ambient" and self.gateway_api_crds is not None
-        return {
-            MESH_CHART_REPOSITORY_KEYS[implementation]: directory,
-            **({GATEWAY_API_MANIFEST: str(self.gateway_api_crds)} if ambient else {}),
-            **{f"servicemesh:observability.{addon}.chartRepository": directory for addon in ADDONS},
+        charts = dict.fromkeys(
+            (key for key, _ in artifact_sources(settings, kind=CHART_REPOSITORY)), str(self.directory)
+        )
+        crds = self.gateway_api_crds
+        manifests = {
+            key: str(crds)
+            for key, source in artifact_sources(settings, kind=MANIFEST)
+            if crds is not None and source.rsplit("/", 1)[-1] == crds.name
         }
+        return charts | manifests
 
 
 def target_overrides(
@@ -68,8 +66,7 @@ def target_overrides(
     and the chart sources when `charts` are given."""
     sources = {}
     if charts is not None:
-        implementation = load_settings(stack_config(base_stack, overrides)).mesh.implementation
-        sources = charts.sources(implementation)
+        sources = charts.sources(load_settings(stack_config(base_stack, overrides)))
     return {**({API_SERVER_ONLY: True} if api_server_only else {}), **sources}
 
 

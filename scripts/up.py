@@ -545,7 +545,7 @@ def explain_protected(stack: str, protected: list[tuple[str, str]]) -> str:
         "  They are protected on purpose by the stack (mesh.protectCrds, which prod requires"
         + (
             f": deleting one of these {crds} CRDs deletes every resource of its kind in the cluster, "
-            "also those others made; see docs/istio.md#istios-crds-in-prod)."
+            "also those others made; see `mesh.protectCrds` in docs/configuration.md)."
             if crds
             else ")."
         ),

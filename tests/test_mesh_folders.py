@@ -1,5 +1,6 @@
 """Everything about a mesh lives in its own folder, `mesh/<provider>/`: the shared kits beside them
-in `mesh/`, the apps, the settings, the add-ons, the policy pack and the review name no mesh, and
+in `mesh/`, the program, the apps, the settings, the add-ons, the policy pack, the review, the
+cluster transform and the scripts name no mesh, and
 reach one only through `MeshAttachment` and the one registry that lists the meshes,
 `mesh/implementations.py`."""
 
@@ -14,8 +15,12 @@ from mesh.implementations import IMPLEMENTATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = ROOT / "mesh" / "implementations.py"
-SHARED_FOLDERS = ("mesh", "apps", "settings", "observability", "policy", "review")
-MESH_FREE = sorted(path for folder in SHARED_FOLDERS for path in (ROOT / folder).glob("*.py") if path != REGISTRY)
+# The program and its tooling; the tests and the benchmarks name meshes and stacks freely.
+SHARED_FOLDERS = ("mesh", "apps", "settings", "observability", "policy", "review", "target_cluster", "scripts")
+MESH_FREE = sorted(
+    [ROOT / "__main__.py"]
+    + [path for folder in SHARED_FOLDERS for path in (ROOT / folder).glob("*.py") if path != REGISTRY]
+)
 
 
 def code_words(tree: ast.Module) -> list[str]:

@@ -13,7 +13,6 @@ from stack_harness import run_stack
 from scripts import up
 from scripts.run_config import (
     API_SERVER_ONLY,
-    GATEWAY_API_MANIFEST,
     PublishedCharts,
     target_overrides,
     write_stack_config,
@@ -102,6 +101,9 @@ def test_the_embedded_target_sets_api_server_only_and_nothing_else():
     assert target_overrides("dev", api_server_only=False, charts=None) == {}
 
 
+GATEWAY_API_MANIFEST = "servicemesh:mesh.istio.ambient.gatewayApiManifest"
+
+
 @pytest.mark.parametrize(
     ("stack", "mesh_key"),
     [
@@ -183,7 +185,7 @@ def test_protected_resources_explain_why_and_both_ways_on():
     assert "stack prod holds 2 protected resources" in explanation
     assert "peerauthentications.security.istio.io" in explanation
     assert "mesh.protectCrds" in explanation
-    assert "docs/istio.md#istios-crds-in-prod" in explanation
+    assert "`mesh.protectCrds` in docs/configuration.md" in explanation
     assert "KEEP_PROTECTED=1 make down" in explanation
     assert "pulumi state unprotect --all --stack prod" in explanation
 
