@@ -3,6 +3,7 @@
 import pulumi
 
 from apps import MeshApp, MeshAppArgs
+from mesh.certificates import warn_when_expiring
 from mesh.component import MeshArgs
 from mesh.implementations import build_mesh
 from mesh.injected_namespace import InjectedNamespace, InjectedNamespaceArgs
@@ -26,6 +27,7 @@ mesh = build_mesh(
         default_deny=settings.authorization.default_deny,
     )
 )
+warn_when_expiring(mesh.certificate_expiry, window_days=settings.mesh.certificate_warning_days)
 namespaces = {
     namespace: InjectedNamespace(
         f"enrolled-{namespace}",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -45,6 +46,9 @@ class ServiceMesh(pulumi.ComponentResource):
     """How namespaces, workloads and add-ons join this mesh."""
     exports: dict[str, Any]
     """Stack outputs that describe this mesh, by output name."""
+    certificate_expiry: Mapping[str, pulumi.Input[str]] = MappingProxyType({})
+    """When each CA and certificate the stack makes for this mesh expires (RFC 3339), by a name that
+    says which; the program warns of those that expire soon (`mesh.certificateWarningDays`)."""
 
     def _namespace(
         self,

@@ -27,6 +27,12 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, _resolve_
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from mesh.certificates import (
+    DEFAULT_ROOT_VALIDITY_HOURS,
+    ROOT_CERTIFICATE_OUTPUT,
+    ROOT_EXPIRY_OUTPUT,
+    ROOT_PRIVATE_KEY_OUTPUT,
+)
 from review.stacks import PROJECT, PROJECT_ROOT, EngineConfig, stack_config
 from settings.secrets import REDACTED
 
@@ -91,7 +97,9 @@ class StackRun:
                 return True
             if urn not in seen:
                 seen.add(urn)
-                pending.extend(self.by_urn(urn).dependencies)
+                # A resource the program reads (a StackReference) is not registered, and depends on nothing here.
+                registered = next((resource for resource in self.resources if resource.urn == urn), None)
+                pending.extend(registered.dependencies if registered else ())
         return False
 
 
@@ -114,12 +122,14 @@ def _mock_pem(kind: str, name: str) -> str:
     return f"-----BEGIN {kind}-----\nmock-{name}\n-----END {kind}-----\n"
 
 
-# Every mock certificate is issued at this time, so its expiry follows its `validityPeriodHours`.
-_MOCK_ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
+# Every mock certificate is issued at this one instant, so its expiry follows its `validityPeriodHours`
+# and renders do not change from day to day; it lies ahead, so that no mock certificate is ever about
+# to expire and a render prints no expiry warning (a test that wants one sets the program's clock).
+MOCK_CERTIFICATES_ISSUED = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def _mock_certificate(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    expiry = _MOCK_ISSUED + timedelta(hours=inputs["validityPeriodHours"])
+    expiry = MOCK_CERTIFICATES_ISSUED + timedelta(hours=inputs["validityPeriodHours"])
     return {"certPem": _mock_pem("CERTIFICATE", name), "validityEndTime": expiry.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
@@ -135,6 +145,24 @@ _TLS_OUTPUTS: dict[str, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
 }
 
 
+def _mock_trust_stack(_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What a StackReference reads: the outputs of a trust stack (`trust/`) named by the reference."""
+    stack = inputs["name"]
+    root = _mock_certificate(stack, {"validityPeriodHours": DEFAULT_ROOT_VALIDITY_HOURS})
+    return {
+        "outputs": {
+            ROOT_CERTIFICATE_OUTPUT: root["certPem"],
+            ROOT_PRIVATE_KEY_OUTPUT: _mock_pem("PRIVATE KEY", stack),
+            ROOT_EXPIRY_OUTPUT: root["validityEndTime"],
+        },
+        "secretOutputNames": [ROOT_PRIVATE_KEY_OUTPUT],
+    }
+
+
+# What the providers and the engine compute, by resource type.
+_COMPUTED_OUTPUTS = {**_TLS_OUTPUTS, "pulumi:pulumi:StackReference": _mock_trust_stack}
+
+
 class _EchoMocks(Mocks):
     """A mock engine that creates every resource with its inputs as its outputs."""
 
@@ -143,7 +171,7 @@ class _EchoMocks(Mocks):
         if args.typ.startswith("random:"):
             # A generated value, stable per resource and secret, as the random provider keeps it.
             outputs["result"] = _mock_secret(f"mock-{args.name}")
-        outputs |= _TLS_OUTPUTS.get(args.typ, lambda *_: {})(args.name, args.inputs)
+        outputs |= _COMPUTED_OUTPUTS.get(args.typ, lambda *_: {})(args.name, args.inputs)
         return f"{args.name}-id", outputs
 
     def call(self, args: Any) -> tuple[dict, None]:

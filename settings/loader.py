@@ -200,8 +200,8 @@ class _Place:
     chooser: str = ""
 
 
-def _place(location: tuple[str | int, ...]) -> _Place:
-    place = _Place()
+def _place(location: tuple[str | int, ...], root: type[BaseModel] = StackSettings) -> _Place:
+    place = _Place(model=root)
     members: dict[str, type[BaseModel]] = {}
     for part in location:
         if members:
@@ -228,8 +228,8 @@ def _chooser(field_info: Any) -> str:
     )
 
 
-def _key_for(parts: list[str | int]) -> str:
-    key = NAMESPACE
+def _key_for(parts: list[str | int], namespace: str = NAMESPACE) -> str:
+    key = namespace
     for index, part in enumerate(parts):
         if isinstance(part, int):
             key += f"[{part}]"
@@ -246,33 +246,41 @@ _BOUNDS = {
 }
 
 
-def _number_kind(location: tuple[str | int, ...]) -> str:
+def _number_kind(location: tuple[str | int, ...], root: type[BaseModel]) -> str:
     """ "an integer" or "a number", by the type of the field a bound is on."""
-    holder = _place(location[:-1]).model
+    holder = _place(location[:-1], root).model
     field_info = _fields_by_alias(holder).get(str(location[-1]))
     return "a number" if field_info is not None and field_info.annotation is float else "an integer"
 
 
-def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
+def validation_problems(error: ValidationError, *, model: type[BaseModel], namespace: str) -> list[ConfigProblem]:
+    """The problems of config that `model` refused, as `load_settings` reports them, for the settings
+    of another project in this repository (its config `namespace`, its settings `model`)."""
+    return [_problem_from_pydantic(entry, root=model, namespace=namespace) for entry in error.errors()]
+
+
+def _problem_from_pydantic(
+    entry: Mapping[str, Any], *, root: type[BaseModel] = StackSettings, namespace: str = NAMESPACE
+) -> ConfigProblem:
     location = tuple(entry["loc"])
     kind = entry["type"]
     value = entry.get("input", MISSING)
     context = entry.get("ctx", {})
-    place = _place(location)
-    key = _key_for(place.parts)
+    place = _place(location, root)
+    key = _key_for(place.parts, namespace)
     if kind == "missing":
         return ConfigProblem(key, "is required")
     if kind == "union_tag_invalid":
         chooser = str(context["discriminator"]).removesuffix("()")
         first, _, last = str(context["expected_tags"]).rpartition(", ")
         expected = f"{first} or {last}" if first else last
-        return ConfigProblem(_key_for([*place.parts, chooser]), f"must be one of {expected}", context["tag"])
+        return ConfigProblem(_key_for([*place.parts, chooser], namespace), f"must be one of {expected}", context["tag"])
     if kind == "extra_forbidden":
-        holder = _place(location[:-1])
+        holder = _place(location[:-1], root)
         name = str(location[-1])
         owners = [tag for tag, model in holder.alternatives.items() if name in _allowed_keys(model)]
         if owners:
-            chooser = _key_for([*holder.parts, holder.chooser]).split(":", 1)[1]
+            chooser = _key_for([*holder.parts, holder.chooser], namespace).split(":", 1)[1]
             return ConfigProblem(
                 key,
                 f"applies to {chooser} {' and '.join(owners)} only; this stack's {chooser} is {holder.tag}: remove "
@@ -288,7 +296,7 @@ def _problem_from_pydantic(entry: Mapping[str, Any]) -> ConfigProblem:
         bound, operator = _BOUNDS[kind]
         limit = context[bound]
         limit = int(limit) if isinstance(limit, float) and limit.is_integer() else limit
-        message = f"must be {_number_kind(location)} {operator} {limit}"
+        message = f"must be {_number_kind(location, root)} {operator} {limit}"
     elif kind == "finite_number":
         message = "must be a finite number (not NaN or infinity)"
     elif kind in ("string_too_short", "too_short"):

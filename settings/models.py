@@ -491,6 +491,13 @@ class MeshWideSettings(Settings):
     injected_namespaces: tuple[DnsLabel, ...] = Field(
         default=(), description="Extra namespaces the platform enrols in the mesh (labelled or annotated for it)."
     )
+    certificate_warning_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="`pulumi preview` and `up` warn of every CA and certificate the stack makes (and of a plug-in "
+        "root read from a trust stack) that expires within this many days; 0 warns of expired ones only.",
+    )
 
     ingress_gateway: ClassVar[bool] = False
     """Whether the program installs an ingress gateway with this mesh (for `apps[].ingress`)."""

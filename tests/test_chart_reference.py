@@ -30,7 +30,16 @@ pytestmark = pytest.mark.skipif(not ISTIO.is_dir(), reason=MISSING_REASON)
 
 # meshConfig is Istio's MeshConfig API (istio.mesh.v1alpha1), passed through by the chart
 # unchecked; these are the MeshConfig fields the program may set.
-MESH_CONFIG_FIELDS = {"rootNamespace", "trustDomain", "accessLogFile", "enablePrometheusMerge", "extensionProviders"}
+MESH_CONFIG_FIELDS = {
+    "rootNamespace",
+    "trustDomain",
+    "accessLogFile",
+    "enablePrometheusMerge",
+    "extensionProviders",
+    # A trust bundle of several roots (mesh.istio.trust): the proxies' agent metadata, istiod's extra roots.
+    "defaultConfig",
+    "caCertificates",
+}
 
 
 # The upstream values of each chart the program installs, at the pinned version.

@@ -44,7 +44,8 @@ BAD_INPUTS = [
         {"servicemesh:mesh.colour": "blue"},
         "servicemesh:mesh.colour",
         '"blue"',
-        "allowed keys here: provider, trustDomain, mtlsMode, accessLogging, protectCrds, injectedNamespaces, istio",
+        "allowed keys here: provider, trustDomain, mtlsMode, accessLogging, protectCrds, injectedNamespaces, "
+        "certificateWarningDays, istio",
     ),
     (
         "replicas-as-string",

@@ -218,12 +218,12 @@ def test_webhook_certificates_last_a_year_and_are_renewed_in_their_last_third(li
 
 
 def test_every_certificates_expiry_is_exported(dev_linkerd):
-    # The mocks issue every certificate at 2026-01-01T00:00:00Z; dev's anchor lasts 8760 hours, its issuer 720.
+    # The mocks issue every certificate at 2100-01-01T00:00:00Z; dev's anchor lasts 8760 hours, its issuer 720.
     assert dev_linkerd.outputs["linkerdCertificateExpiry"] == {
-        "trustAnchor": "2027-01-01T00:00:00Z",
-        "issuer": "2026-01-31T00:00:00Z",
-        "webhookCa": "2027-01-01T00:00:00Z",
-        "webhooks": {service: "2027-01-01T00:00:00Z" for _, _, service, _, _ in WEBHOOKS},
+        "trustAnchor": "2101-01-01T00:00:00Z",
+        "issuer": "2100-01-31T00:00:00Z",
+        "webhookCa": "2101-01-01T00:00:00Z",
+        "webhooks": {service: "2101-01-01T00:00:00Z" for _, _, service, _, _ in WEBHOOKS},
     }
 
 

@@ -17,6 +17,7 @@ IMPLEMENTATION_OF_STACK = {
     "dev": "istio-sidecar",
     "staging": "istio-sidecar",
     "prod": "istio-sidecar",
+    "prod-plugin-ca": "istio-sidecar",
     "dev-ambient": "istio-ambient",
     "prod-ambient": "istio-ambient",
     "dev-linkerd": "linkerd",

@@ -23,6 +23,8 @@ IMPLEMENTATION = MeshImplementation(
         "istioVersion": "the Istio version of all its charts",
         "istioNamespace": "the control-plane (and mesh root) namespace",
         "istioRevisions": "per control-plane revision: its `version` and the `tags` pointing at it",
+        "istioCertificateExpiry": "with a plug-in CA: when this cluster's `intermediate` CA expires (renewed by "
+        "an `up` in its last third, or `earlyRenewalHours`), and the trust stack's `root`",
         "ingressGateway": "`namespace`, `service` and `access`: the command that shows how to reach the ingress "
         "gateway (a `kubectl port-forward`, the NodePort, or the load balancer address, by Service type)",
     },

@@ -23,6 +23,7 @@ from mesh.istio.manifests import (
 )
 from mesh.istio.settings import RevisionSettings
 from mesh.istio.telemetry import tracing_extension_providers
+from mesh.istio.trust import IstioTrust, IstioTrustArgs
 from mesh.istio.values import (
     BASE_CHART,
     CNI_CHART,
@@ -100,6 +101,22 @@ class IstioMesh(ServiceMesh):
                 )
             )
 
+        # With a plug-in CA, istiod must find `cacerts` when it first starts, or it makes its own root.
+        trust = (
+            IstioTrust(
+                f"{name}-trust",
+                IstioTrustArgs(
+                    trust=istio.trust,
+                    namespace=(istio.namespace, system_namespace),
+                    protect=mesh.protect_crds,
+                ),
+                pulumi.ResourceOptions(parent=self),
+            )
+            if istio.trust.customised
+            else None
+        )
+        cacerts = [trust.cacerts] if trust and trust.cacerts else []
+
         def install_istiod(revision: RevisionSettings | None) -> pulumi.Resource:
             suffix = f"-{revision.name}" if revision else ""
             return install(
@@ -109,10 +126,13 @@ class IstioMesh(ServiceMesh):
                 release_name=f"istiod{suffix}",
                 namespace=istio.namespace,
                 values=istiod_values(
-                    mesh, revision=revision, extension_providers=tracing_extension_providers(args.telemetry)
+                    mesh,
+                    revision=revision,
+                    extension_providers=tracing_extension_providers(args.telemetry),
+                    additional_root_pems=trust.additional_root_pems if trust else (),
                 ),
                 webhook_ca_bundles_patched_at_run_time=True,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *gateway_api]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[base, *gateway_api, *cacerts]),
             )
 
         revisions: Sequence[RevisionSettings | None] = istio.revisions or [None]
@@ -204,6 +224,9 @@ class IstioMesh(ServiceMesh):
                 "access": self.gateway_access,
             },
         }
+        if trust and trust.expiry:
+            self.certificate_expiry = trust.expiry
+            self.exports["istioCertificateExpiry"] = trust.expiry
         self.register_outputs(
             {
                 "version": self.version,

@@ -3,12 +3,21 @@ and what the ambient data plane cannot do."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mesh.istio.manifests import ALLOW_NOTHING_POLICY_NAME, HBONE_PORT, WAYPOINT_NAME
-from mesh.istio.settings import OLDEST_RELEASES, IstioMeshSettings, oldest_release_for, version_key
+from mesh.istio.settings import (
+    OLDEST_RELEASES,
+    IstioMeshSettings,
+    IstioTrustSettings,
+    TrustRootSettings,
+    oldest_release_for,
+    version_key,
+)
 from settings.problems import NAMESPACE, ConfigProblem
+from settings.secrets import is_secret_key
 
 if TYPE_CHECKING:
     from settings.stack import StackSettings
@@ -40,6 +49,87 @@ def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _version_problems(mesh)
     yield from _dataplane_problems(mesh)
     yield from _revision_problems(mesh, enrolled=set(settings.enrolled_namespaces))
+    yield from _trust_problems(mesh.istio.trust)
+
+
+_TRUST = f"{_KEY}.trust"
+_ROOT_SOURCES = (
+    "{stack: <organization>/servicemesh-trust/<stack>} (a trust stack, see trust/) or the organisation's own root "
+    "{certificatePem, privateKeyPem} with the key set as a secret"
+)
+# What a PEM private key starts and ends with (PKCS#1 `RSA`, SEC 1 `EC`, or PKCS#8).
+_PRIVATE_KEY_PEM = re.compile(
+    r"\s*-----BEGIN (RSA |EC )?PRIVATE KEY-----\s+[A-Za-z0-9+/=\s]+-----END (RSA |EC )?PRIVATE KEY-----\s*"
+)
+
+
+def _trust_problems(trust: IstioTrustSettings) -> Iterator[ConfigProblem]:
+    """A plug-in CA needs one root, whole, with its key secret; the roots trusted besides it are each
+    one root, other than the signing one; the intermediate renews before it expires."""
+    root = trust.root
+    if trust.ca == "plugin" and root is None:
+        yield ConfigProblem(f"{_TRUST}.root", f"is required with ca: plugin; allowed: {_ROOT_SOURCES}")
+    if trust.ca == "selfSigned" and root is not None:
+        yield ConfigProblem(
+            f"{_TRUST}.root",
+            "is read only with ca: plugin (istiod's self-signed CA has its own root); to have proxies trust the "
+            "plug-in root before the switch, list it in additionalRoots (docs/trust.md)",
+            root.model_dump(by_alias=True, exclude_none=True, exclude={"private_key_pem"}),
+        )
+    if root is not None:
+        yield from _root_problems(root)
+    for index, trusted in enumerate(trust.additional_roots):
+        key = f"{_TRUST}.additionalRoots[{index}]"
+        if (trusted.stack is None) == (trusted.certificate_pem is None):
+            yield ConfigProblem(key, "must have exactly one of stack or certificatePem")
+        elif root is not None and trusted.stack is not None and trusted.stack == root.stack:
+            yield ConfigProblem(
+                f"{key}.stack",
+                "is the signing root's stack (trust.root.stack); list only the other roots",
+                trusted.stack,
+            )
+    intermediate = trust.intermediate
+    if intermediate.early_renewal_hours is not None and intermediate.early_renewal_hours >= intermediate.validity_hours:
+        yield ConfigProblem(
+            f"{_TRUST}.intermediate.earlyRenewalHours",
+            f"must be less than validityHours ({intermediate.validity_hours}), or every up would issue a new "
+            "intermediate",
+            intermediate.early_renewal_hours,
+        )
+
+
+def _root_problems(root: TrustRootSettings) -> Iterator[ConfigProblem]:
+    key = f"{_TRUST}.root"
+    own = root.certificate_pem is not None or root.private_key_pem is not None
+    if root.stack is not None and own:
+        yield ConfigProblem(key, f"must be one root, not both; allowed: {_ROOT_SOURCES}")
+    elif root.stack is None and not own:
+        yield ConfigProblem(key, f"names no root; allowed: {_ROOT_SOURCES}")
+    elif root.stack is None:
+        if root.certificate_pem is None:
+            yield ConfigProblem(
+                f"{key}.certificatePem", "is required with privateKeyPem: the root certificate the key belongs to"
+            )
+        if root.private_key_pem is None:
+            yield ConfigProblem(
+                f"{key}.privateKeyPem",
+                "is required with certificatePem: each cluster signs its intermediate with the root's key; set it "
+                f"as a secret: pulumi config set --secret --path '{key}.privateKeyPem' < root-key.pem",
+            )
+    if root.private_key_pem is not None:
+        # Never echo the value: it is a private key, whether or not it was set as a secret.
+        if not is_secret_key(key):
+            yield ConfigProblem(
+                f"{key}.privateKeyPem",
+                f"is plain text in the stack file; set it as a secret: pulumi config set --secret --path "
+                f"'{key}.privateKeyPem' < root-key.pem",
+            )
+        if not _PRIVATE_KEY_PEM.fullmatch(root.private_key_pem.get_secret_value()):
+            yield ConfigProblem(
+                f"{key}.privateKeyPem",
+                "must be an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC "
+                "PRIVATE KEY)",
+            )
 
 
 def _version_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+import re
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, SecretStr
 
+from mesh.certificates import HOURS_PER_YEAR, LONGEST_CERTIFICATE_HOURS, KeyAlgorithm
 from mesh.istio.artifacts import GATEWAY_API_MANIFEST, ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION
 from settings.models import (
     PROVIDER_DESCRIPTION,
@@ -23,6 +25,30 @@ from settings.models import (
 )
 
 IstioDataplane = Literal["sidecar", "ambient"]
+IstioCa = Literal["selfSigned", "plugin"]
+
+# `<stack>`, `<project>/<stack>` or `<organization>/<project>/<stack>`, as `pulumi stack ls` names stacks.
+_STACK_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}){0,2}")
+_CERTIFICATE_PEM = re.compile(r"\s*(-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)+")
+
+
+def _stack_reference(value: str) -> str:
+    if not _STACK_REFERENCE.fullmatch(value):
+        raise ValueError(
+            "must name a stack as <organization>/<project>/<stack> (e.g. organization/servicemesh-trust/prod; "
+            "ASCII letters, digits, '_', '.', '-')"
+        )
+    return value
+
+
+def _certificate_pem(value: str) -> str:
+    if not _CERTIFICATE_PEM.fullmatch(value):
+        raise ValueError("must be PEM certificate text (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)")
+    return value
+
+
+StackReferenceName = Annotated[str, AfterValidator(_stack_reference)]
+CertificatePem = Annotated[str, AfterValidator(_certificate_pem)]
 
 
 class IstiodSettings(ScaledComponentSettings):
@@ -128,6 +154,82 @@ def oldest_release_for(version: str) -> str | None:
     return oldest if oldest and version_key(version) < version_key(oldest) else None
 
 
+class TrustRootSettings(Settings):
+    """The plug-in root: from a trust stack, or the organisation's own, given as secret config."""
+
+    stack: StackReferenceName | None = Field(
+        default=None,
+        description="The trust stack (`trust/`, e.g. `organization/servicemesh-trust/prod`) whose "
+        "`rootCertificatePem`, `rootPrivateKeyPem` and `rootExpiry` outputs are read through a StackReference.",
+    )
+    certificate_pem: CertificatePem | None = Field(
+        default=None, description="The organisation's own root certificate (PEM), instead of `stack`."
+    )
+    private_key_pem: SecretStr | None = Field(
+        default=None,
+        description="The own root's private key (PEM), set as a secret: `pulumi config set --secret --path "
+        "'servicemesh:mesh.istio.trust.root.privateKeyPem' < root-key.pem`; plain text is refused.",
+    )
+
+
+class TrustedRootSettings(Settings):
+    """A root the mesh trusts besides the one that signs: a trust stack's, or a certificate."""
+
+    stack: StackReferenceName | None = Field(
+        default=None, description="A trust stack whose `rootCertificatePem` output is the root."
+    )
+    certificate_pem: CertificatePem | None = Field(
+        default=None,
+        description="The root certificate (PEM), e.g. istiod's self-signed root from its `istio-ca-secret`.",
+    )
+
+
+class IntermediateSettings(Settings):
+    validity_hours: int = Field(
+        default=HOURS_PER_YEAR,
+        ge=24,
+        le=LONGEST_CERTIFICATE_HOURS,
+        description=f"Lifetime of each cluster's intermediate CA, at most {LONGEST_CERTIFICATE_HOURS} "
+        f"({LONGEST_CERTIFICATE_HOURS // HOURS_PER_YEAR} years).",
+    )
+    early_renewal_hours: int | None = Field(
+        default=None,
+        ge=1,
+        description="Any `up` this many hours or fewer before the intermediate expires issues a new one; "
+        "default a third of `validityHours`. Must be less than `validityHours`.",
+    )
+    key_algorithm: KeyAlgorithm = Field(
+        default="RSA-2048", description="The intermediate's key (istiod's own self-signed CA uses RSA-2048)."
+    )
+
+
+class IstioTrustSettings(Settings):
+    """Where workload identities come from: istiod's self-signed CA, or a plug-in CA (docs/trust.md)."""
+
+    ca: IstioCa = Field(
+        default="selfSigned",
+        description="`selfSigned`: istiod makes its own root (`istio-ca-secret`). `plugin`: the stack issues this "
+        "cluster an intermediate CA from `root` and writes it to the `cacerts` Secret istiod starts with.",
+    )
+    root: TrustRootSettings | None = Field(
+        default=None,
+        description="The plug-in root (with `ca: plugin`): `{stack: ...}` or `{certificatePem, privateKeyPem}`.",
+    )
+    intermediate: IntermediateSettings = Field(
+        default_factory=IntermediateSettings, description="This cluster's intermediate CA (with `ca: plugin`)."
+    )
+    additional_roots: tuple[TrustedRootSettings, ...] = Field(
+        default=(),
+        description="Roots every proxy trusts besides the signing one, while moving from one root to another: "
+        "each `{stack: ...}` or `{certificatePem: ...}`. Turns on Istio's multi-root trust bundle.",
+    )
+
+    @property
+    def customised(self) -> bool:
+        """Whether the stack makes anything for trust (a plug-in CA, or roots trusted besides istiod's)."""
+        return self.ca == "plugin" or bool(self.additional_roots)
+
+
 class IstioSettings(Settings):
     dataplane: IstioDataplane = Field(
         default="sidecar",
@@ -189,6 +291,10 @@ class IstioSettings(Settings):
     istiod: IstiodSettings = Field(default_factory=IstiodSettings, description="The istiod control plane.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="The ingress gateway.")
     proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
+    trust: IstioTrustSettings = Field(
+        default_factory=IstioTrustSettings,
+        description="The CA that issues workload identities, and the roots the mesh trusts (docs/trust.md).",
+    )
 
     @property
     def revisioned(self) -> bool:

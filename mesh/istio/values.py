@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pulumi
+
 from mesh.istio.settings import IstioMeshSettings, RevisionSettings
 
 # The chart of the control plane (the pack recognises an Istio stack by it).
@@ -29,6 +31,13 @@ RESTRICTED_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
 UNPRIVILEGED_PORTS = {"sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]}
 # Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
 PROXY_STDOUT = "/dev/stdout"
+# A trust bundle of several roots (while moving from one root to another): istiod hands proxies every
+# root it trusts (`ISTIO_MULTIROOT_MESH`), and each proxy's agent takes them over xDS
+# (`PROXY_CONFIG_XDS_AGENT`), so the bundle can change without a restart of istiod's clients.
+MULTI_ROOT_ISTIOD_ENV = {"ISTIO_MULTIROOT_MESH": "true"}
+MULTI_ROOT_PROXY_METADATA = {"PROXY_CONFIG_XDS_AGENT": "true"}
+# On istiod's pods: which CA it was started with (see `istiod_values`).
+CA_ANNOTATION = "servicemesh/istio-ca"
 
 
 # By default Istio's validating webhooks start as `Ignore` and istiod flips them to `Fail` once
@@ -47,8 +56,14 @@ def base_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     return values
 
 
-def mesh_config(mesh: IstioMeshSettings, *, extension_providers: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """istiod's `meshConfig`: access logging, the root namespace and tracing providers."""
+def mesh_config(
+    mesh: IstioMeshSettings,
+    *,
+    extension_providers: Sequence[Mapping[str, Any]] = (),
+    additional_root_pems: Sequence[pulumi.Input[str]] = (),
+) -> dict[str, Any]:
+    """istiod's `meshConfig`: access logging, the root namespace, tracing providers and the trust
+    bundle's extra roots."""
     config: dict[str, Any] = {
         "rootNamespace": mesh.istio.namespace,
         "trustDomain": mesh.trust_domain,
@@ -59,6 +74,14 @@ def mesh_config(mesh: IstioMeshSettings, *, extension_providers: Sequence[Mappin
     }
     if extension_providers:
         config["extensionProviders"] = [dict(provider) for provider in extension_providers]
+    trust = mesh.istio.trust
+    if trust.customised:
+        # Proxies take their trust bundle from istiod over xDS, so it may hold several roots.
+        config["defaultConfig"] = {"proxyMetadata": MULTI_ROOT_PROXY_METADATA}
+    if trust.ca == "selfSigned" and additional_root_pems:
+        # istiod's self-signed root stays the signing one; these join the bundle beside it. With a
+        # plug-in CA the bundle is `cacerts`' root-cert.pem instead (mesh/istio/trust.py).
+        config["caCertificates"] = [{"pem": pem} for pem in additional_root_pems]
     return config
 
 
@@ -67,8 +90,10 @@ def istiod_values(
     *,
     revision: RevisionSettings | None = None,
     extension_providers: Sequence[Mapping[str, Any]] = (),
+    additional_root_pems: Sequence[pulumi.Input[str]] = (),
 ) -> dict[str, Any]:
-    """Values of one `istiod` chart: the control plane (of `revision`, if any) and the sidecar defaults."""
+    """Values of one `istiod` chart: the control plane (of `revision`, if any), the sidecar defaults,
+    and how it takes part in a trust bundle of several roots."""
     istiod = mesh.istio.istiod
     revision_values = {"revision": revision.name, "revisionTags": mesh.istio.tags_of(revision)} if revision else {}
     global_values: dict[str, Any] = {
@@ -82,9 +107,18 @@ def istiod_values(
     if mesh.istio.dataplane == "ambient":
         global_values["waypoint"] = {"resources": mesh.istio.ambient.waypoint.resources.as_manifest()}
         ambient = {**AMBIENT_PROFILE, "gateways": dict(RESTRICTED_SECCOMP)}
+    trust = mesh.istio.trust
+    trust_values: dict[str, Any] = {}
+    if trust.customised:
+        trust_values["env"] = MULTI_ROOT_ISTIOD_ENV
+    if trust.ca == "plugin":
+        # istiod chooses between its self-signed CA and `cacerts` when it starts: a new annotation
+        # restarts it on the switch.
+        trust_values["podAnnotations"] = {CA_ANNOTATION: trust.ca}
     return {
         **revision_values,
         **ambient,
+        **trust_values,
         "global": global_values,
         "replicaCount": istiod.replicas,
         "autoscaleEnabled": istiod.autoscaling.enabled,
@@ -92,7 +126,9 @@ def istiod_values(
         "autoscaleMax": istiod.autoscaling.max_replicas,
         "resources": istiod.resources.as_manifest(),
         **RESTRICTED_SECCOMP,
-        "meshConfig": mesh_config(mesh, extension_providers=extension_providers),
+        "meshConfig": mesh_config(
+            mesh, extension_providers=extension_providers, additional_root_pems=additional_root_pems
+        ),
         "base": dict(FAIL_CLOSED_VALIDATION),
     }
 

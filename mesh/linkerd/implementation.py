@@ -22,9 +22,10 @@ IMPLEMENTATION = MeshImplementation(
     outputs={
         "linkerdVersion": "the edge chart version",
         "linkerdNamespace": "the control-plane namespace",
-        "linkerdTrustAnchor": "the trust anchor certificate (public), for `linkerd check` or a second cluster",
+        "linkerdTrustAnchor": "the trust anchor certificates (public) every proxy trusts: the current one, then "
+        "those kept during a rotation; for `linkerd check` or a second cluster",
         "linkerdCertificateExpiry": "when each generated certificate expires: `trustAnchor`, `issuer`, `webhookCa`, "
-        "and `webhooks` by Service",
+        "`webhooks` by Service, and `trustAnchorGeneration<n>` for each other anchor kept during a rotation",
         "linkerdViz": "the `command` and `url` of the linkerd-viz dashboard",
     },
     artifacts=artifacts.ARTIFACTS,

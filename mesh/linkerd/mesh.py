@@ -139,7 +139,7 @@ class LinkerdMesh(ServiceMesh):
             release_name="linkerd-control-plane",
             namespace=linkerd.namespace,
             values=control_plane_values(
-                mesh, trust_anchor_pem=identity.trust_anchor_pem, webhook_ca_pem=webhooks.ca_pem
+                mesh, trust_anchor_pem=identity.trust_anchors_pem, webhook_ca_pem=webhooks.ca_pem
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
@@ -171,10 +171,15 @@ class LinkerdMesh(ServiceMesh):
             trust_domain=mesh.trust_domain,
             access_logging=mesh.access_logging,
         )
+        self.certificate_expiry = {
+            **identity.expiry,
+            "webhookCa": webhooks.ca_expiry,
+            **{f"webhook {service}": serving.expiry for service, serving in webhooks.serving.items()},
+        }
         self.exports = {
             "linkerdVersion": pulumi.Output.from_input(linkerd.version),
             "linkerdNamespace": namespace.metadata.name,
-            "linkerdTrustAnchor": identity.trust_anchor_pem,
+            "linkerdTrustAnchor": identity.trust_anchors_pem,
             "linkerdCertificateExpiry": {
                 **identity.expiry,
                 "webhookCa": webhooks.ca_expiry,

@@ -43,6 +43,15 @@ def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
             "issuer cannot outlive the anchor that signs it",
             certificates.issuer_validity_hours,
         )
+    current = certificates.trust_anchor_generation
+    additional = certificates.additional_trust_anchor_generations
+    if current in additional or len(set(additional)) < len(additional):
+        yield ConfigProblem(
+            f"{_KEY}.certificates.additionalTrustAnchorGenerations",
+            f"must list each generation once, and not the current one (trustAnchorGeneration: {current}): they are "
+            "the anchors trusted besides it during a rotation",
+            list(additional),
+        )
     controllers = mesh.linkerd.controllers
     if settings.environment == "prod" and controllers.replicas < 2:
         yield ConfigProblem(

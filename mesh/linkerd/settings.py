@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 
+from mesh.certificates import HOURS_PER_YEAR, LONGEST_CERTIFICATE_HOURS, LONGEST_ROOT_HOURS
 from mesh.linkerd.artifacts import LINKERD_EDGE_CHART_REPOSITORY, LINKERD_EDGE_VERSION
 from settings.models import (
     PROVIDER_DESCRIPTION,
@@ -19,14 +20,10 @@ from settings.models import (
 )
 
 # Edge releases are `edge-<yy>.<month>.<n>`, published as chart `<yyyy>.<month>.<n>`.
-_EDGE_CHART_VERSION = re.compile(r"[0-9]{4}\.(1[0-2]|[1-9])\.(0|[1-9][0-9]{0,8})")
+# A trust anchor is Linkerd's root.
+LONGEST_TRUST_ANCHOR_HOURS = LONGEST_ROOT_HOURS
 
-HOURS_PER_YEAR = 8760
-# Far inside what the tls provider can compute (Go's time.Duration overflows past
-# `settings.models.GO_DURATION_MAX_HOURS`, about 292 years), and no longer than a CA should outlive the knowledge of
-# how to rotate it: 20 years for the root, 10 for what it signs.
-LONGEST_TRUST_ANCHOR_HOURS = 20 * HOURS_PER_YEAR
-LONGEST_CERTIFICATE_HOURS = 10 * HOURS_PER_YEAR
+_EDGE_CHART_VERSION = re.compile(r"[0-9]{4}\.(1[0-2]|[1-9])\.(0|[1-9][0-9]{0,8})")
 
 
 def _edge_chart_version(value: str) -> str:
@@ -48,6 +45,17 @@ class CertificateSettings(Settings):
         le=LONGEST_TRUST_ANCHOR_HOURS,
         description=f"Lifetime of the generated trust anchor (root CA), at most {LONGEST_TRUST_ANCHOR_HOURS} "
         f"({LONGEST_TRUST_ANCHOR_HOURS // HOURS_PER_YEAR} years); replacing it re-issues every identity.",
+    )
+    trust_anchor_generation: Annotated[int, Field(ge=1)] = Field(
+        default=1,
+        description="The trust anchor that signs the identity issuer, by generation: 1 is the anchor the stack "
+        "first made. A rotation adds the next generation to `additionalTrustAnchorGenerations`, then makes it "
+        "this one, then drops the old one (docs/trust.md).",
+    )
+    additional_trust_anchor_generations: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+        default=(),
+        description="Other trust anchor generations the stack keeps and every proxy trusts besides the current "
+        "one (the `identityTrustAnchorsPEM` bundle), during a rotation only.",
     )
     issuer_validity_hours: int = Field(
         default=8760,
