@@ -17,6 +17,8 @@ IMPLEMENTATION_OF_STACK = {
     "dev": "istio-sidecar",
     "staging": "istio-sidecar",
     "prod": "istio-sidecar",
+    "prod-east": "istio-sidecar",
+    "prod-west": "istio-sidecar",
     "dev-ambient": "istio-ambient",
     "prod-ambient": "istio-ambient",
     "dev-linkerd": "linkerd",

@@ -25,5 +25,9 @@ IMPLEMENTATION = MeshImplementation(
         "istioRevisions": "per control-plane revision: its `version` and the `tags` pointing at it",
         "ingressGateway": "`namespace`, `service` and `access`: the command that shows how to reach the ingress "
         "gateway (a `kubectl port-forward`, the NodePort, or the load balancer address, by Service type)",
+        "multiCluster": "with `mesh.istio.multiCluster`: `meshId`, `clusterName`, `network`, the Istio `namespace` and "
+        "the `eastWestGateway` Service, which the link project (`multicluster/`) reads",
+        "remoteReaderKubeconfig": "with `mesh.istio.multiCluster`: the kubeconfig (secret) through which the other "
+        "clusters' istiod read this one, as a read-only ServiceAccount; the link project writes it into them",
     },
 )

@@ -15,12 +15,17 @@ from mesh.component import MeshArgs, ServiceMesh
 from mesh.custom_resource import custom_resource
 from mesh.istio.attachment import IstioAttachment, enrolment_labels
 from mesh.istio.manifests import (
+    EAST_WEST_GATEWAY_NAME,
+    NETWORK_LABEL,
     NOT_IN_AMBIENT_POD_LABELS,
     NOT_INJECTED_POD_LABELS,
+    cross_network_gateway,
     gateway_access_hint,
     gateway_selector,
     mesh_wide_peer_authentication,
+    release_selector,
 )
+from mesh.istio.multicluster import remote_reader_kubeconfig
 from mesh.istio.settings import RevisionSettings
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.values import (
@@ -31,6 +36,7 @@ from mesh.istio.values import (
     ZTUNNEL_CHART,
     base_values,
     cni_values,
+    east_west_gateway_values,
     gateway_values,
     istiod_values,
     ztunnel_values,
@@ -57,11 +63,17 @@ class IstioMesh(ServiceMesh):
         gateway = istio.gateway
         ambient = istio.dataplane == "ambient"
 
+        multi_cluster = istio.multi_cluster
         # cni and ztunnel need hostPath volumes, host networking and NET_ADMIN in this namespace.
+        # In a mesh across networks, istiod takes its cluster's network from this namespace's label.
         system_namespace = self._namespace(
             f"{name}-system-namespace",
             istio.namespace,
-            labels=pod_security_labels(enforce="privileged") if ambient else None,
+            labels={
+                **(pod_security_labels(enforce="privileged") if ambient else {}),
+                **({NETWORK_LABEL: multi_cluster.network} if multi_cluster else {}),
+            }
+            or None,
         )
         gateway_namespace = (
             system_namespace
@@ -160,6 +172,35 @@ class IstioMesh(ServiceMesh):
             pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
         )
 
+        self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
+        if multi_cluster:
+            east_west = multi_cluster.east_west_gateway
+            install(
+                f"{name}-east-west-gateway",
+                version=istio.version,
+                chart=GATEWAY_CHART,
+                release_name=EAST_WEST_GATEWAY_NAME,
+                namespace=istio.namespace,
+                values=east_west_gateway_values(mesh, multi_cluster),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace, gateway_injector]),
+            )
+            # Needs the CRD from base, and istiod serving the validating webhook, as the PeerAuthentication.
+            custom_resource(
+                f"{name}-cross-network-gateway",
+                cross_network_gateway(
+                    namespace=istio.namespace,
+                    gateway_selector=release_selector(EAST_WEST_GATEWAY_NAME),
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
+            )
+            self.gateway_requests += east_west.resources.requested() * east_west.min_replicas
+            remote_reader = remote_reader_kubeconfig(
+                name,
+                namespace=istio.namespace,
+                multi_cluster=multi_cluster,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace]),
+            )
+
         gateway_workload = Workload(
             name=gateway.name,
             namespace=gateway.namespace,
@@ -191,7 +232,6 @@ class IstioMesh(ServiceMesh):
                 istio.ambient.ztunnel.resources.requested() + istio.ambient.cni.resources.requested()
             )
         self.control_plane_requests = istio.istiod.resources.requested() * (istio.istiod.min_replicas * len(istiods))
-        self.gateway_requests = gateway.resources.requested() * gateway.min_replicas
         self.version = pulumi.Output.from_input(istio.version)
         self.namespace = system_namespace.metadata.name
         self.gateway_namespace = gateway_namespace.metadata.name
@@ -213,6 +253,17 @@ class IstioMesh(ServiceMesh):
                 "access": self.gateway_access,
             },
         }
+        if multi_cluster:
+            self.exports |= {
+                "multiCluster": {
+                    "meshId": multi_cluster.mesh_id,
+                    "clusterName": multi_cluster.cluster_name,
+                    "network": multi_cluster.network,
+                    "namespace": self.namespace,
+                    "eastWestGateway": EAST_WEST_GATEWAY_NAME,
+                },
+                "remoteReaderKubeconfig": remote_reader,
+            }
         self.register_outputs(
             {
                 "version": self.version,

@@ -1,5 +1,5 @@
 """Istio's rules over keys that depend on each other: revisions, tags and the references to them,
-and what the ambient data plane cannot do."""
+and what the ambient data plane cannot do (among it, for now, span clusters)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,14 @@ def _dataplane_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:
             "ztunnel always speaks mTLS (HBONE) between ambient pods; Istio ambient does not support DISABLE; "
             "allowed: STRICT or PERMISSIVE",
             mesh.mtls_mode,
+        )
+    if istio.multi_cluster is not None:
+        yield ConfigProblem(
+            f"{_KEY}.multiCluster",
+            "spans clusters with the sidecar data plane only, for now: an ambient mesh reaches other networks "
+            "with ztunnel's HBONE through an east-west gateway of another kind (a Gateway API Gateway), which this "
+            "program does not build; remove mesh.istio.multiCluster or use dataplane: sidecar",
+            istio.multi_cluster.model_dump(by_alias=True, exclude_none=True),
         )
     if istio.revisions:
         yield ConfigProblem(

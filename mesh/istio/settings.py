@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from settings.artifacts import GATEWAY_API_MANIFEST, ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION
 from settings.models import (
@@ -49,6 +50,62 @@ class GatewaySettings(ScaledComponentSettings):
     resources: ResourceSettings = Field(
         default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
         description="Gateway proxy resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
+    )
+
+
+def _api_server_url(value: str) -> str:
+    """The https:// address of a Kubernetes API server, as a kubeconfig's `server` names it."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            "must be the https:// address of the cluster's API server, without credentials, query or fragment, "
+            "e.g. 'https://api.east.example.com:6443'"
+        )
+    return value.rstrip("/")
+
+
+ApiServerUrl = Annotated[str, AfterValidator(_api_server_url)]
+
+
+class EastWestGatewaySettings(ScaledComponentSettings):
+    service_type: ServiceType = Field(
+        default="LoadBalancer",
+        description="East-west gateway Service type: the other clusters' sidecars must reach its port 15443, so "
+        "`LoadBalancer` (or `NodePort` where the nodes are routable between networks).",
+    )
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="East-west gateway proxy resources (the gateway chart's default: requests 100m / 128Mi, limits "
+        "2000m / 1024Mi).",
+    )
+
+
+class MultiClusterSettings(Settings):
+    """This cluster's place in a multi-primary Istio mesh spanning clusters on different networks."""
+
+    mesh_id: DnsLabel = Field(description="The mesh's ID, the same in every cluster of the mesh (`global.meshID`).")
+    cluster_name: DnsLabel = Field(
+        description="This cluster's name, unique in the mesh (`global.multiCluster.clusterName`); the other "
+        "clusters' remote secret for it is `istio-remote-secret-<clusterName>`."
+    )
+    network: DnsLabel = Field(
+        description="This cluster's network (`global.network`, and the `topology.istio.io/network` label of the "
+        "Istio namespace and east-west gateway); pods of other networks are reached through its east-west gateway."
+    )
+    api_server: ApiServerUrl = Field(
+        description="The address at which the other clusters' istiod reach this cluster's API server: the "
+        "`server` of the read-only kubeconfig the stack exports (`remoteReaderKubeconfig`)."
+    )
+    east_west_gateway: EastWestGatewaySettings = Field(
+        default_factory=EastWestGatewaySettings,
+        description="The east-west gateway that lets other networks' sidecars reach this cluster's pods (port 15443).",
     )
 
 
@@ -189,6 +246,11 @@ class IstioSettings(Settings):
     istiod: IstiodSettings = Field(default_factory=IstiodSettings, description="The istiod control plane.")
     gateway: GatewaySettings = Field(default_factory=GatewaySettings, description="The ingress gateway.")
     proxy: ProxySettings = Field(default_factory=ProxySettings, description="Injected sidecar proxies.")
+    multi_cluster: MultiClusterSettings | None = Field(
+        default=None,
+        description="Join a multi-primary mesh across clusters on different networks (sidecar data plane only; "
+        "needs the plug-in CA, so every cluster shares one root): see docs/multi-cluster.md. Unset: one cluster.",
+    )
 
     @property
     def revisioned(self) -> bool:

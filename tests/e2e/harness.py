@@ -38,6 +38,7 @@ PROJECT_CONTENT = (
     "observability",
     "policy",
     "settings",
+    "multicluster",
 )
 PULUMI_TIMEOUT = 900
 # How `pulumi preview --expect-no-changes` refuses, and how it marks a resource it would change.
@@ -199,6 +200,7 @@ def make_workspace(root: Path, *, engine_bin: Path, cluster: Cluster) -> dict[st
             shutil.copy2(source, project / name)
     _use_this_virtualenv(project / "Pulumi.yaml")
     _use_this_virtualenv(project / "policy" / "PulumiPolicy.yaml")
+    _use_this_virtualenv(project / "multicluster" / "Pulumi.yaml")
     state = root / "state"
     state.mkdir()
     env = {
