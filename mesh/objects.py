@@ -18,6 +18,10 @@ CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 STATEFUL_SET = "kubernetes:apps/v1:StatefulSet"
 POD_DISRUPTION_BUDGET = "kubernetes:policy/v1:PodDisruptionBudget"
+SECRET = "kubernetes:core/v1:Secret"
+# A Secret of this `type` gets a long-lived token of the ServiceAccount it names from the API
+# server's token controller, which the kubernetes provider waits for.
+SERVICE_ACCOUNT_TOKEN = "kubernetes.io/service-account-token"
 
 # Kubernetes puts a namespaced object without `metadata.namespace` into the client's default
 # namespace, which is `default` unless the provider is configured otherwise.

@@ -9,6 +9,8 @@ the same thing.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import contextvars
 import gc
@@ -24,6 +26,7 @@ from pulumi.runtime import rpc
 
 # _resolve_callbacks maps the transform tokens of a registration back to the program's functions.
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks, _resolve_callbacks
+from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -33,6 +36,8 @@ from mesh.certificates import (
     ROOT_EXPIRY_OUTPUT,
     ROOT_PRIVATE_KEY_OUTPUT,
 )
+from mesh.objects import SECRET as SECRET_TYPE
+from mesh.objects import SERVICE_ACCOUNT_TOKEN
 from review.stacks import PROJECT, PROJECT_ROOT, EngineConfig, stack_config
 from settings.secrets import REDACTED
 
@@ -60,6 +65,8 @@ class RegisteredResource:
     retain_on_delete: bool
     ignore_changes: tuple[str, ...]
     transforms: tuple[Callable[..., Any], ...]
+    provider: str = ""
+    """The explicit provider reference (`<provider urn>::<id>`); empty for the default provider."""
 
     @property
     def transform_names(self) -> tuple[str, ...]:
@@ -159,12 +166,23 @@ def _mock_trust_stack(_: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _token_controller_outputs(name: str) -> dict[str, Any]:
+    """What the API server's token controller writes into a ServiceAccount token Secret (base64, as
+    `data` is), which the kubernetes provider waits for; secret, as the provider marks `data`."""
+    data = {"ca.crt": f"mock-ca-{name}", "namespace": f"mock-namespace-{name}", "token": f"mock-token-{name}"}
+    return {"data": _mock_secret({key: base64.b64encode(value.encode()).decode() for key, value in data.items()})}
+
+
 # What the providers and the engine compute, by resource type.
 _COMPUTED_OUTPUTS = {**_TLS_OUTPUTS, "pulumi:pulumi:StackReference": _mock_trust_stack}
 
 
 class _EchoMocks(Mocks):
-    """A mock engine that creates every resource with its inputs as its outputs."""
+    """A mock engine that creates every resource with its inputs as its outputs; a StackReference
+    reads the outputs `stack_outputs` gives for its stack, and any other stack as a trust stack."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+        self.stack_outputs = stack_outputs
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         outputs = dict(args.inputs)
@@ -172,6 +190,10 @@ class _EchoMocks(Mocks):
             # A generated value, stable per resource and secret, as the random provider keeps it.
             outputs["result"] = _mock_secret(f"mock-{args.name}")
         outputs |= _COMPUTED_OUTPUTS.get(args.typ, lambda *_: {})(args.name, args.inputs)
+        if args.typ == SECRET_TYPE and args.inputs.get("type") == SERVICE_ACCOUNT_TOKEN:
+            outputs |= _token_controller_outputs(args.name)
+        if args.typ == "pulumi:pulumi:StackReference" and args.inputs["name"] in self.stack_outputs:
+            outputs["outputs"] = dict(self.stack_outputs[args.inputs["name"]])
         return f"{args.name}-id", outputs
 
     def call(self, args: Any) -> tuple[dict, None]:
@@ -203,18 +225,27 @@ class _RecordingMonitor(MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     ignore_changes=tuple(request.ignoreChanges),
                     transforms=tuple(_resolve_callbacks(request.transforms)),
+                    provider=request.provider,
                 )
             )
         return response
 
 
-def run_program(config: Mapping[str, str], *, stack: str = "test", program: Path = PROGRAM) -> StackRun:
+def run_program(
+    config: Mapping[str, str],
+    *,
+    stack: str = "test",
+    program: Path = PROGRAM,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> StackRun:
     """Run `program` (the project's `__main__.py`) with `config` under mocks, in a fresh Pulumi
     runtime context; the keys of an `EngineConfig`'s `secret_keys` are secret, as the engine marks
-    them. The program's error, if any, is returned in the run, not raised."""
+    them, and a StackReference to a stack named in `stack_outputs` reads the outputs given there.
+    The program's error, if any, is returned in the run, not raised."""
     secret_keys = config.secret_keys if isinstance(config, EngineConfig) else frozenset()
+    mocks = _EchoMocks(stack_outputs or {})
     with _no_cyclic_collections():
-        return contextvars.Context().run(_run_program, dict(config), secret_keys, stack, program)
+        return contextvars.Context().run(_run_program, dict(config), secret_keys, stack, program, mocks)
 
 
 @contextlib.contextmanager
@@ -235,8 +266,9 @@ def _no_cyclic_collections() -> Iterator[None]:
             gc.enable()
 
 
-def _run_program(config: dict[str, str], secret_keys: frozenset[str], stack: str, program: Path) -> StackRun:
-    mocks = _EchoMocks()
+def _run_program(
+    config: dict[str, str], secret_keys: frozenset[str], stack: str, program: Path, mocks: _EchoMocks
+) -> StackRun:
     monitor = _RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(config, sorted(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
@@ -244,6 +276,7 @@ def _run_program(config: dict[str, str], secret_keys: frozenset[str], stack: str
     try:
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(program), run_name="__main__")))
     except Exception as error:  # handed to the caller to assert on or report
+        _settle_outstanding_tasks()
         return StackRun(resources=list(monitor.registered), error=error)
     exports = {key: pulumi.Output.from_input(value) for key, value in root.outputs.items()}
     return StackRun(
@@ -252,6 +285,16 @@ def _run_program(config: dict[str, str], secret_keys: frozenset[str], stack: str
         secret_outputs=frozenset(key for key, output in exports.items() if _sync_await(output.is_secret())),
         stack_transforms=tuple(monitor.get_registered_transforms()),
     )
+
+
+def _settle_outstanding_tasks() -> None:
+    """Let every output a failed run left behind settle, its error dropped, and forget them: the
+    program stops at its first error, and the runtime's set of outstanding outputs, which outlives
+    the run, would otherwise fail the next run with the same error."""
+    loop = asyncio.get_event_loop()
+    pending = list(SETTINGS.outputs)
+    SETTINGS.outputs.clear()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None) -> StackRun:

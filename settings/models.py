@@ -390,6 +390,11 @@ class Settings(BaseModel):
             raise ValueError(f"must be an integer >= {-INT32_MAX - 1} (int32, as Kubernetes counts)")
         return value
 
+    def unused_fields(self) -> frozenset[str]:
+        """The fields (by name) whose settings this stack does not use, such as the settings of a mode
+        it does not run in: nothing they name is downloaded."""
+        return frozenset()
+
 
 class ComputeQuantities(Settings):
     cpu: CpuQuantity = Field(description="CPU quantity, e.g. `100m`, `0.5` or `2`.")

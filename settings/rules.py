@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from apps.manifests import app_labels, image_version
 from mesh.implementations import implementation_of, retired_location
-from settings.models import CHART_REPOSITORY, ArtifactSource, ResourceSettings
+from settings.models import CHART_REPOSITORY, ArtifactSource, ResourceSettings, Settings
 from settings.problems import NAMESPACE, ConfigProblem
 from settings.stack import StackSettings
 
@@ -46,16 +46,21 @@ def cross_field_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from implementation_of(settings.mesh).rules(settings)
 
 
-def settings_objects(value: Any, path: str = "") -> Iterator[tuple[str, BaseModel]]:
-    """Every settings object in `value` with its dotted key (aliases, `[i]` for list items), outermost first."""
+def settings_objects(value: Any, path: str = "", *, in_use_only: bool = False) -> Iterator[tuple[str, BaseModel]]:
+    """Every settings object in `value` with its dotted key (aliases, `[i]` for list items), outermost
+    first; with `in_use_only`, not those under a field its owner does not use (`unused_fields`)."""
     if isinstance(value, BaseModel):
         yield path, value
+        unused = value.unused_fields() if in_use_only and isinstance(value, Settings) else frozenset()
         for name, field in type(value).model_fields.items():
-            key = field.alias or name
-            yield from settings_objects(getattr(value, name), f"{path}.{key}" if path else key)
+            if name not in unused:
+                key = field.alias or name
+                yield from settings_objects(
+                    getattr(value, name), f"{path}.{key}" if path else key, in_use_only=in_use_only
+                )
     elif isinstance(value, tuple):
         for index, item in enumerate(value):
-            yield from settings_objects(item, f"{path}[{index}]")
+            yield from settings_objects(item, f"{path}[{index}]", in_use_only=in_use_only)
 
 
 def _prod_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
@@ -268,8 +273,8 @@ def _reserved_port_problems(settings: StackSettings) -> Iterator[ConfigProblem]:
 
 def artifact_sources(settings: StackSettings, *, kind: ArtifactSource | None = None) -> Iterator[tuple[str, str]]:
     """Every setting that says where the stack downloads an artifact from (of one `kind`, or any), with
-    its full key."""
-    for path, owner in settings_objects(settings):
+    its full key; not those of settings the stack does not use."""
+    for path, owner in settings_objects(settings, in_use_only=True):
         for name, field in type(owner).model_fields.items():
             if any(isinstance(item, ArtifactSource) and kind in (None, item) for item in field.metadata):
                 yield f"{NAMESPACE}:{path}.{field.alias or name}", getattr(owner, name)

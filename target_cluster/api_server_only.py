@@ -13,6 +13,7 @@ from __future__ import annotations
 import pulumi
 
 from mesh.charts import HELM_INSTALL_TYPES, HELM_RELEASE_TYPE
+from mesh.objects import SERVICE_ACCOUNT_TOKEN
 
 SKIP_AWAIT_ANNOTATION = "pulumi.com/skipAwait"
 # A release waits for every object whatever `skipAwait` says while it is atomic (Helm: `Wait = Wait
@@ -29,6 +30,10 @@ def skip_readiness_waits(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceT
         release = NODE_LESS_RELEASE if args.type_ == HELM_RELEASE_TYPE else {}
         return pulumi.ResourceTransformResult(props={**args.props, "skipAwait": True, **release}, opts=args.opts)
     if not args.type_.startswith("kubernetes:") or not args.custom:
+        return None
+    # A token Secret is filled in by the token controller, which a bare API server's
+    # kube-controller-manager runs too: the stack reads the token once the provider saw it.
+    if args.props.get("type") == SERVICE_ACCOUNT_TOKEN:
         return None
     metadata = dict(args.props.get("metadata") or {})
     annotations = metadata.get("annotations") or {}

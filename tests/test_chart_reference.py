@@ -59,8 +59,9 @@ CHART_VALUES = {
     "jaeger": REFERENCE / "charts" / "jaeger-4.11.1" / "values.yaml",
 }
 # Sections a chart copies verbatim into the add-on's own configuration, unchecked by Helm:
-# Kiali's config file and Jaeger's whole collector config.
-PASSED_THROUGH = {"external_services", "userconfig"}
+# Kiali's config file and Jaeger's whole collector config; and the Istio gateway chart's `labels`,
+# a free map of labels it puts on its objects (the east-west gateway's network label).
+PASSED_THROUGH = {"external_services", "userconfig", "labels"}
 # Keys the chart's templates read although its values.yaml does not list them (read in the
 # charts' templates at the pinned tags): the Jaeger Deployment's pod labels and update strategy
 # (templates/jaeger/jaeger-deploy.yaml), the failure policy

@@ -18,6 +18,8 @@ IMPLEMENTATION_OF_STACK = {
     "staging": "istio-sidecar",
     "prod": "istio-sidecar",
     "prod-plugin-ca": "istio-sidecar",
+    "prod-east": "istio-sidecar",
+    "prod-west": "istio-sidecar",
     "dev-ambient": "istio-ambient",
     "prod-ambient": "istio-ambient",
     "dev-linkerd": "linkerd",

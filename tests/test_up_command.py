@@ -129,6 +129,8 @@ def test_ambient_takes_its_gateway_api_crds_from_disk_only_when_given(tmp_path):
     assert target_overrides("dev-ambient", api_server_only=False, charts=given)[GATEWAY_API_MANIFEST] == str(manifest)
     without = target_overrides("dev-ambient", api_server_only=False, charts=PublishedCharts(directory=tmp_path))
     assert GATEWAY_API_MANIFEST not in without
+    # A sidecar stack downloads no Gateway API CRDs, so its run config names none (its rules refuse an ambient key).
+    assert GATEWAY_API_MANIFEST not in target_overrides("dev", api_server_only=False, charts=given)
 
 
 def test_the_run_config_keeps_the_salt_pulumi_wrote_and_takes_the_stack_files_own(tmp_path):

@@ -140,8 +140,14 @@ def spiffe_principal(*, trust_domain: str, namespace: str, service_account: str)
 
 
 def gateway_selector(gateway: GatewaySettings) -> dict[str, str]:
-    """The pod labels the gateway chart gives the gateway: `istio: <release name without istio->`."""
-    return {"istio": gateway.name.removeprefix("istio-")}
+    """The pod labels the gateway chart gives the ingress gateway."""
+    return release_selector(gateway.name)
+
+
+def release_selector(release_name: str) -> dict[str, str]:
+    """The pod labels the gateway chart gives the gateway it installs as `release_name`:
+    `istio: <release name without istio->`."""
+    return {"istio": release_name.removeprefix("istio-")}
 
 
 def gateway_access_hint(gateway: GatewaySettings) -> str:
@@ -200,4 +206,99 @@ def ingress_route(*, app: Workload, ingress: IngressSettings) -> dict[str, Any]:
                 }
             ],
         },
+    }
+
+
+# Multi-primary on different networks (`mesh.istio.multiCluster`): each cluster's namespace,
+# east-west gateway and pods carry its network; the other clusters' sidecars reach its pods
+# through the gateway's mTLS passthrough port, and the other clusters' istiod read its API server.
+NETWORK_LABEL = "topology.istio.io/network"
+STATUS_PORT = 15021
+CROSS_NETWORK_PORT = 15443
+EAST_WEST_GATEWAY_NAME = "istio-eastwestgateway"
+CROSS_NETWORK_GATEWAY_NAME = "cross-network-gateway"
+MULTI_CLUSTER_SECRET_LABEL = "istio/multiCluster"
+REMOTE_CLUSTER_ANNOTATION = "networking.istio.io/cluster"
+REMOTE_SECRET_PREFIX = "istio-remote-secret-"
+REMOTE_READER_NAME = "istio-remote-reader"
+READ_VERBS = ["get", "list", "watch"]
+# What another cluster's istiod reads here to route to this cluster's pods: the read rules of the
+# istiod chart's `istio-reader-clusterrole-*`, less what only a primary-remote mesh needs (secrets
+# for a remote cluster's gateways, token and access reviews for its workloads, configmaps it would
+# write) and less its write rights (MCS serviceexports). Why not that chart's role and its
+# `istio-reader-service-account`: they grant all of those, and a token here lives in other clusters.
+REMOTE_READER_RULES = [
+    {
+        "apiGroups": [
+            "config.istio.io",
+            "security.istio.io",
+            "networking.istio.io",
+            "authentication.istio.io",
+            "rbac.istio.io",
+            "telemetry.istio.io",
+            "extensions.istio.io",
+        ],
+        "resources": ["*"],
+        "verbs": READ_VERBS,
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["endpoints", "pods", "services", "nodes", "replicationcontrollers", "namespaces"],
+        "verbs": READ_VERBS,
+    },
+    {"apiGroups": ["networking.x-k8s.io", "gateway.networking.k8s.io"], "resources": ["gateways"], "verbs": READ_VERBS},
+    {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": READ_VERBS},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ_VERBS},
+    {"apiGroups": ["multicluster.x-k8s.io"], "resources": ["serviceexports", "serviceimports"], "verbs": READ_VERBS},
+    {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": READ_VERBS},
+]
+
+
+def cross_network_gateway(*, namespace: str, gateway_selector: Mapping[str, str]) -> dict[str, Any]:
+    """The `Gateway` that opens the east-west gateway to the other networks: mTLS from their sidecars
+    passes through (AUTO_PASSTHROUGH, routed by the SNI istiod gives each service) to any `*.local` service."""
+    return {
+        "apiVersion": NETWORKING_API_VERSION,
+        "kind": "Gateway",
+        "metadata": {"name": CROSS_NETWORK_GATEWAY_NAME, "namespace": namespace},
+        "spec": {
+            "selector": dict(gateway_selector),
+            "servers": [
+                {
+                    "port": {"number": CROSS_NETWORK_PORT, "name": "tls", "protocol": "TLS"},
+                    "tls": {"mode": "AUTO_PASSTHROUGH"},
+                    "hosts": ["*.local"],
+                }
+            ],
+        },
+    }
+
+
+def reader_kubeconfig(*, cluster_name: str, server: str, certificate_authority_data: str, token: str) -> dict[str, Any]:
+    """A kubeconfig for the read-only ServiceAccount, as `istioctl create-remote-secret` writes it:
+    the cluster and user both named after the cluster, the CA as base64 data, a bearer token."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": cluster_name,
+                "cluster": {"server": server, "certificate-authority-data": certificate_authority_data},
+            }
+        ],
+        "users": [{"name": cluster_name, "user": {"token": token}}],
+        "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "preferences": {},
+    }
+
+
+def remote_secret_metadata(*, cluster_name: str, namespace: str) -> dict[str, Any]:
+    """The metadata of the remote secret through which istiod reads the cluster `cluster_name`;
+    its data key is the cluster name, its value that cluster's reader kubeconfig."""
+    return {
+        "name": f"{REMOTE_SECRET_PREFIX}{cluster_name}",
+        "namespace": namespace,
+        "labels": {MULTI_CLUSTER_SECRET_LABEL: "true"},
+        "annotations": {REMOTE_CLUSTER_ANNOTATION: cluster_name},
     }

@@ -15,12 +15,17 @@ from mesh.component import MeshArgs, ServiceMesh
 from mesh.custom_resource import custom_resource
 from mesh.istio.attachment import IstioAttachment, enrolment_labels
 from mesh.istio.manifests import (
+    EAST_WEST_GATEWAY_NAME,
+    NETWORK_LABEL,
     NOT_IN_AMBIENT_POD_LABELS,
     NOT_INJECTED_POD_LABELS,
+    cross_network_gateway,
     gateway_access_hint,
     gateway_selector,
     mesh_wide_peer_authentication,
+    release_selector,
 )
+from mesh.istio.multicluster import remote_reader_kubeconfig
 from mesh.istio.settings import RevisionSettings
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.trust import IstioTrust, IstioTrustArgs
@@ -32,6 +37,7 @@ from mesh.istio.values import (
     ZTUNNEL_CHART,
     base_values,
     cni_values,
+    east_west_gateway_values,
     gateway_values,
     istiod_values,
     ztunnel_values,
@@ -57,11 +63,17 @@ class IstioMesh(ServiceMesh):
         gateway = istio.gateway
         ambient = istio.dataplane == "ambient"
 
+        multi_cluster = istio.multi_cluster
         # cni and ztunnel need hostPath volumes, host networking and NET_ADMIN in this namespace.
+        # In a mesh across networks, istiod takes its cluster's network from this namespace's label.
         system_namespace = self._namespace(
             f"{name}-system-namespace",
             istio.namespace,
-            labels=pod_security_labels(enforce="privileged") if ambient else None,
+            labels={
+                **(pod_security_labels(enforce="privileged") if ambient else {}),
+                **({NETWORK_LABEL: multi_cluster.network} if multi_cluster else {}),
+            }
+            or None,
         )
         gateway_namespace = (
             system_namespace
@@ -179,6 +191,32 @@ class IstioMesh(ServiceMesh):
             pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
         )
 
+        if multi_cluster:
+            install(
+                f"{name}-east-west-gateway",
+                version=istio.version,
+                chart=GATEWAY_CHART,
+                release_name=EAST_WEST_GATEWAY_NAME,
+                namespace=istio.namespace,
+                values=east_west_gateway_values(mesh, multi_cluster),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace, gateway_injector]),
+            )
+            # Needs the CRD from base, and istiod serving the validating webhook, as the PeerAuthentication.
+            custom_resource(
+                f"{name}-cross-network-gateway",
+                cross_network_gateway(
+                    namespace=istio.namespace,
+                    gateway_selector=release_selector(EAST_WEST_GATEWAY_NAME),
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=[base, *istiods.values()]),
+            )
+            remote_reader = remote_reader_kubeconfig(
+                name,
+                namespace=istio.namespace,
+                multi_cluster=multi_cluster,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[system_namespace]),
+            )
+
         gateway_workload = Workload(
             name=gateway.name,
             namespace=gateway.namespace,
@@ -227,6 +265,17 @@ class IstioMesh(ServiceMesh):
         if trust and trust.expiry:
             self.certificate_expiry = trust.expiry
             self.exports["istioCertificateExpiry"] = trust.expiry
+        if multi_cluster:
+            self.exports |= {
+                "multiCluster": {
+                    "meshId": multi_cluster.mesh_id,
+                    "clusterName": multi_cluster.cluster_name,
+                    "network": multi_cluster.network,
+                    "namespace": self.namespace,
+                    "eastWestGateway": EAST_WEST_GATEWAY_NAME,
+                },
+                "remoteReaderKubeconfig": remote_reader,
+            }
         self.register_outputs(
             {
                 "version": self.version,

@@ -1,5 +1,5 @@
 """Istio's rules over keys that depend on each other: revisions, tags and the references to them,
-and what the ambient data plane cannot do."""
+and what the ambient data plane cannot do (among it, for now, span clusters)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from mesh.istio.manifests import ALLOW_NOTHING_POLICY_NAME, HBONE_PORT, WAYPOINT
 from mesh.istio.settings import (
     OLDEST_RELEASES,
     IstioMeshSettings,
+    IstioSettings,
     IstioTrustSettings,
     TrustRootSettings,
     oldest_release_for,
@@ -50,6 +51,19 @@ def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
     yield from _dataplane_problems(mesh)
     yield from _revision_problems(mesh, enrolled=set(settings.enrolled_namespaces))
     yield from _trust_problems(mesh.istio.trust)
+    yield from _multi_cluster_problems(mesh.istio)
+
+
+def _multi_cluster_problems(istio: IstioSettings) -> Iterator[ConfigProblem]:
+    """Clusters form one mesh only if they trust one root: istiod's self-signed root is its cluster's own."""
+    if istio.multi_cluster is not None and istio.trust.ca != "plugin":
+        yield ConfigProblem(
+            f"{_TRUST}.ca",
+            "must be plugin when mesh.istio.multiCluster is set: the clusters of one mesh share one root, and "
+            "istiod's self-signed root is its own cluster's; allowed: plugin, with the root of a trust stack shared by "
+            "every cluster (docs/trust.md)",
+            istio.trust.ca,
+        )
 
 
 _TRUST = f"{_KEY}.trust"
@@ -170,6 +184,14 @@ def _dataplane_problems(mesh: IstioMeshSettings) -> Iterator[ConfigProblem]:
             "ztunnel always speaks mTLS (HBONE) between ambient pods; Istio ambient does not support DISABLE; "
             "allowed: STRICT or PERMISSIVE",
             mesh.mtls_mode,
+        )
+    if istio.multi_cluster is not None:
+        yield ConfigProblem(
+            f"{_KEY}.multiCluster",
+            "spans clusters with the sidecar data plane only, for now: an ambient mesh reaches other networks "
+            "with ztunnel's HBONE through an east-west gateway of another kind (a Gateway API Gateway), which this "
+            "program does not build; remove mesh.istio.multiCluster or use dataplane: sidecar",
+            istio.multi_cluster.model_dump(by_alias=True, exclude_none=True),
         )
     if istio.revisions:
         yield ConfigProblem(

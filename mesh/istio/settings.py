@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr
 
@@ -75,6 +76,62 @@ class GatewaySettings(ScaledComponentSettings):
     resources: ResourceSettings = Field(
         default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
         description="Gateway proxy resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
+    )
+
+
+def _api_server_url(value: str) -> str:
+    """The https:// address of a Kubernetes API server, as a kubeconfig's `server` names it."""
+    parts = urlsplit(value)
+    if (
+        parts.scheme != "https"
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(
+            "must be the https:// address of the cluster's API server, without credentials, query or fragment, "
+            "e.g. 'https://api.east.example.com:6443'"
+        )
+    return value.rstrip("/")
+
+
+ApiServerUrl = Annotated[str, AfterValidator(_api_server_url)]
+
+
+class EastWestGatewaySettings(ScaledComponentSettings):
+    service_type: ServiceType = Field(
+        default="LoadBalancer",
+        description="East-west gateway Service type: the other clusters' sidecars must reach its port 15443, so "
+        "`LoadBalancer` (or `NodePort` where the nodes are routable between networks).",
+    )
+    resources: ResourceSettings = Field(
+        default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
+        description="East-west gateway proxy resources (the gateway chart's default: requests 100m / 128Mi, limits "
+        "2000m / 1024Mi).",
+    )
+
+
+class MultiClusterSettings(Settings):
+    """This cluster's place in a multi-primary Istio mesh spanning clusters on different networks."""
+
+    mesh_id: DnsLabel = Field(description="The mesh's ID, the same in every cluster of the mesh (`global.meshID`).")
+    cluster_name: DnsLabel = Field(
+        description="This cluster's name, unique in the mesh (`global.multiCluster.clusterName`); the other "
+        "clusters' remote secret for it is `istio-remote-secret-<clusterName>`."
+    )
+    network: DnsLabel = Field(
+        description="This cluster's network (`global.network`, and the `topology.istio.io/network` label of the "
+        "Istio namespace and east-west gateway); pods of other networks are reached through its east-west gateway."
+    )
+    api_server: ApiServerUrl = Field(
+        description="The address at which the other clusters' istiod reach this cluster's API server: the "
+        "`server` of the read-only kubeconfig the stack exports (`remoteReaderKubeconfig`)."
+    )
+    east_west_gateway: EastWestGatewaySettings = Field(
+        default_factory=EastWestGatewaySettings,
+        description="The east-west gateway that lets other networks' sidecars reach this cluster's pods (port 15443).",
     )
 
 
@@ -239,6 +296,10 @@ class IstioSettings(Settings):
     ambient: AmbientSettings = Field(
         default_factory=AmbientSettings, description="Istio ambient mode (with `dataplane: ambient`)."
     )
+
+    def unused_fields(self) -> frozenset[str]:
+        return frozenset() if self.dataplane == "ambient" else frozenset({"ambient"})
+
     version: ExactVersion = Field(
         default=ISTIO_VERSION,
         description="Istio version of the base (CRDs) and gateway charts, and of istiod when no revisions are "
@@ -294,6 +355,11 @@ class IstioSettings(Settings):
     trust: IstioTrustSettings = Field(
         default_factory=IstioTrustSettings,
         description="The CA that issues workload identities, and the roots the mesh trusts (docs/trust.md).",
+    )
+    multi_cluster: MultiClusterSettings | None = Field(
+        default=None,
+        description="Join a multi-primary mesh across clusters on different networks (sidecar data plane only; "
+        "needs the plug-in CA, so every cluster shares one root): see docs/multi-cluster.md. Unset: one cluster.",
     )
 
     @property

@@ -12,7 +12,14 @@ from typing import Any
 
 import pulumi
 
-from mesh.istio.settings import IstioMeshSettings, RevisionSettings
+from mesh.istio.manifests import CROSS_NETWORK_PORT, NETWORK_LABEL, STATUS_PORT
+from mesh.istio.settings import (
+    EastWestGatewaySettings,
+    GatewaySettings,
+    IstioMeshSettings,
+    MultiClusterSettings,
+    RevisionSettings,
+)
 
 # The chart of the control plane (the pack recognises an Istio stack by it).
 CONTROL_PLANE_CHART = "istiod"
@@ -29,6 +36,12 @@ RESTRICTED_SECCOMP = {"seccompProfile": {"type": "RuntimeDefault"}}
 # What the gateway chart's pod security context is unless the values replace it: the proxy, not
 # root, may bind ports below 1024.
 UNPRIVILEGED_PORTS = {"sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]}
+# The east-west gateway serves only the networks this variable names: its own.
+REQUESTED_NETWORK_VIEW = "ISTIO_META_REQUESTED_NETWORK_VIEW"
+EAST_WEST_GATEWAY_PORTS = [
+    {"name": "status-port", "port": STATUS_PORT, "protocol": "TCP", "targetPort": STATUS_PORT},
+    {"name": "tls", "port": CROSS_NETWORK_PORT, "protocol": "TCP", "targetPort": CROSS_NETWORK_PORT},
+]
 # Envoy writes access logs to this path; the proxy's stdout makes them `kubectl logs` output.
 PROXY_STDOUT = "/dev/stdout"
 # A trust bundle of several roots (while moving from one root to another): istiod hands proxies every
@@ -103,6 +116,14 @@ def istiod_values(
         "defaultPodDisruptionBudget": {"enabled": istiod.pod_disruption_budget},
         "proxy": {"resources": mesh.istio.proxy.resources.as_manifest()},
     }
+    if multi_cluster := mesh.istio.multi_cluster:
+        # The mesh ID and network go into every injected proxy's metadata too: a proxy routes to an
+        # endpoint of another network through that network's east-west gateway.
+        global_values |= {
+            "meshID": multi_cluster.mesh_id,
+            "multiCluster": {"clusterName": multi_cluster.cluster_name},
+            "network": multi_cluster.network,
+        }
     ambient: dict[str, Any] = {}
     if mesh.istio.dataplane == "ambient":
         global_values["waypoint"] = {"resources": mesh.istio.ambient.waypoint.resources.as_manifest()}
@@ -136,10 +157,17 @@ def istiod_values(
 def gateway_values(mesh: IstioMeshSettings) -> dict[str, Any]:
     """Values of the `gateway` chart: the ingress gateway Deployment and Service."""
     gateway = mesh.istio.gateway
+    return _gateway_chart_values(mesh, gateway, service={"type": gateway.service_type})
+
+
+def _gateway_chart_values(
+    mesh: IstioMeshSettings, gateway: GatewaySettings | EastWestGatewaySettings, *, service: dict[str, Any]
+) -> dict[str, Any]:
+    """The values of one install of the `gateway` chart: its injector, Service, size and pod security."""
     revision = {"revision": mesh.istio.gateway_revision} if mesh.istio.gateway_revision else {}
     return {
         **revision,
-        "service": {"type": gateway.service_type},
+        "service": service,
         "replicaCount": gateway.replicas,
         "autoscaling": {
             "enabled": gateway.autoscaling.enabled,
@@ -149,6 +177,22 @@ def gateway_values(mesh: IstioMeshSettings) -> dict[str, Any]:
         "podDisruptionBudget": {"minAvailable": 1} if gateway.pod_disruption_budget else {},
         "resources": gateway.resources.as_manifest(),
         "securityContext": {**UNPRIVILEGED_PORTS, **RESTRICTED_SECCOMP},
+    }
+
+
+def east_west_gateway_values(mesh: IstioMeshSettings, multi_cluster: MultiClusterSettings) -> dict[str, Any]:
+    """Values of the second `gateway` chart install: the east-west gateway of this cluster's network.
+
+    Not the chart's `networkGateway` value, which also publishes istiod (15012) and its webhook
+    (15017) for primary-remote meshes; in a multi-primary mesh every cluster has its own istiod, so
+    only the health check and the mTLS passthrough port are published."""
+    gateway = multi_cluster.east_west_gateway
+    return {
+        **_gateway_chart_values(
+            mesh, gateway, service={"type": gateway.service_type, "ports": EAST_WEST_GATEWAY_PORTS}
+        ),
+        "labels": {NETWORK_LABEL: multi_cluster.network},
+        "env": {REQUESTED_NETWORK_VIEW: multi_cluster.network},
     }
 
 

@@ -39,6 +39,7 @@ PROJECT_CONTENT = (
     "policy",
     "settings",
     "trust",
+    "multicluster",
 )
 PULUMI_TIMEOUT = 900
 # How `pulumi preview --expect-no-changes` refuses, and how it marks a resource it would change.
@@ -201,6 +202,7 @@ def make_workspace(root: Path, *, engine_bin: Path, cluster: Cluster) -> dict[st
     _use_this_virtualenv(project / "Pulumi.yaml")
     _use_this_virtualenv(project / "policy" / "PulumiPolicy.yaml")
     _use_this_virtualenv(project / "trust" / "Pulumi.yaml")
+    _use_this_virtualenv(project / "multicluster" / "Pulumi.yaml")
     state = root / "state"
     state.mkdir()
     env = {
