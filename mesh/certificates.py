@@ -9,12 +9,14 @@ what it issued stays valid); a root is never renewed on its own, since a new roo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pulumi
 import pulumi_tls as tls
+from pydantic import AfterValidator
 
 HOURS_PER_YEAR = 8760
 # Far inside what the tls provider can compute (Go's time.Duration overflows past
@@ -41,6 +43,23 @@ _KEY_ARGUMENTS: dict[str, dict[str, Any]] = {
     "RSA-3072": {"algorithm": "RSA", "rsa_bits": 3072},
     "RSA-4096": {"algorithm": "RSA", "rsa_bits": 4096},
 }
+
+
+# X.509's PrintableString: what every client reads the same way in a subject's name.
+_PRINTABLE_STRING = re.compile(r"[A-Za-z0-9 '()+,./:=?-]{1,64}")
+
+
+def _subject_text(value: str) -> str:
+    if not _PRINTABLE_STRING.fullmatch(value):
+        raise ValueError(
+            "must be 1 to 64 characters of X.509's PrintableString: ASCII letters, digits, space and "
+            "' ( ) + , - . / : = ?"
+        )
+    return value
+
+
+SubjectText = Annotated[str, AfterValidator(_subject_text)]
+"""A common name or organization in a certificate's subject."""
 
 
 def renewal_hours(validity_hours: int) -> int:

@@ -20,7 +20,8 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, ValidationError
 
 from mesh.istio.manifests import remote_secret_metadata
-from settings.models import Settings
+from settings.loader import validation_problems
+from settings.models import Settings, StackReferenceName
 from settings.problems import ConfigError, ConfigProblem
 
 NAMESPACE = "servicemesh-multicluster"
@@ -29,8 +30,7 @@ READER_OUTPUT = "remoteReaderKubeconfig"
 
 
 class ClusterLink(Settings):
-    stack: str = Field(
-        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+    stack: StackReferenceName = Field(
         description="The cluster's stack, as a StackReference names it: `<organization>/<project>/<stack>` "
         "(`organization/servicemesh/prod-east` on a self-managed backend).",
     )
@@ -58,12 +58,7 @@ def load_link_settings(raw: Any) -> LinkSettings:
     try:
         settings = LinkSettings.model_validate_json(json.dumps({"clusters": raw}))
     except ValidationError as error:
-        raise ConfigError(
-            [
-                ConfigProblem(_key(entry["loc"]), entry["msg"], entry.get("input"))
-                for entry in error.errors(include_url=False)
-            ]
-        ) from None
+        raise ConfigError(validation_problems(error, model=LinkSettings, namespace=NAMESPACE)) from None
     problems = [
         ConfigProblem(
             f"{NAMESPACE}:clusters[{index}].stack",
@@ -77,10 +72,6 @@ def load_link_settings(raw: Any) -> LinkSettings:
     if problems:
         raise ConfigError(problems)
     return settings
-
-
-def _key(location: Sequence[str | int]) -> str:
-    return NAMESPACE + ":" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in location)[1:]
 
 
 @dataclass(frozen=True)

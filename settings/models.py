@@ -223,6 +223,20 @@ def _byte_quantity(value: str) -> str:
     return value
 
 
+# `<organization>/<project>/<stack>`, in full: a StackReference to a shorter name reads a stack of the project
+# that names it, never the other project's it means (the trust stack, a cluster stack of the link).
+_STACK_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}){2}")
+
+
+def _stack_reference(value: str) -> str:
+    if not _STACK_REFERENCE.fullmatch(value):
+        raise ValueError(
+            "must name a stack as <organization>/<project>/<stack> (e.g. organization/servicemesh/prod-east; "
+            "ASCII letters, digits, '_', '.', '-')"
+        )
+    return value
+
+
 def _has_credentials(url: str) -> bool:
     """Whether a URL names a user (and password) before its host: `https://user:password@host/`."""
     return "@" in url.partition("://")[2].split("/", 1)[0]
@@ -343,6 +357,7 @@ def union_members(annotation: object) -> dict[str, type[BaseModel]]:
 
 
 ExactVersion = Annotated[str, AfterValidator(_exact_version)]
+StackReferenceName = Annotated[str, AfterValidator(_stack_reference)]
 DnsLabel = Annotated[str, AfterValidator(_dns1123_label)]
 ServiceName = Annotated[str, AfterValidator(_dns1035_label)]
 DnsSubdomain = Annotated[str, AfterValidator(_dns1123_subdomain)]

@@ -897,7 +897,17 @@ def test_every_stack_file_says_the_environment_its_name_says():
 # Everything that reads config, stack files, images or the engine's output: the program and the reviewer.
 PATTERN_SOURCES = sorted(
     path
-    for package in ("settings", "policy", "mesh", "apps", "observability", "target_cluster", "review")
+    for package in (
+        "settings",
+        "policy",
+        "mesh",
+        "apps",
+        "observability",
+        "target_cluster",
+        "review",
+        "trust",
+        "multicluster",
+    )
     for path in (PROJECT_ROOT / package).rglob("*.py")
 )
 # Patterns that take a prefix of a value, and validate nothing.

@@ -497,7 +497,7 @@ def test_the_link_refuses_two_clusters_of_one_name():
         (
             [{"stack": "organization/servicemesh/prod-east"}, {"stack": "prod-west"}],
             "servicemesh-multicluster:clusters[1].stack",
-            "should match pattern",
+            "must name a stack as <organization>/<project>/<stack>",
         ),
         (
             [{"stack": "organization/servicemesh/prod-east"}, {"stack": "other/servicemesh/prod-east"}],
@@ -507,7 +507,7 @@ def test_the_link_refuses_two_clusters_of_one_name():
         (
             [{"stack": "organization/servicemesh/prod-east", "kubecontext": "east"}, {"stack": "o/p/prod-west"}],
             "servicemesh-multicluster:clusters[0].kubecontext",
-            "Extra inputs are not permitted",
+            "unknown key; did you mean 'context'?",
         ),
     ],
 )

@@ -347,6 +347,8 @@ REFUSED = [
         "exactly one of stack or certificatePem",
     ),
     ("bad-stack-name", {TRUST: plugin({"stack": "a/b/c/d"})}, '"a/b/c/d"', "<organization>/<project>/<stack>"),
+    # A bare stack name would be read from this project (servicemesh), never the trust project.
+    ("short-stack-name", {TRUST: plugin({"stack": "prod"})}, '"prod"', "<organization>/<project>/<stack>"),
     (
         "not-a-certificate",
         {TRUST: plugin(additionalRoots=[{"certificatePem": "hello"}])},
@@ -495,9 +497,13 @@ def test_a_prod_trust_stack_must_protect_its_root():
 
 
 def test_bad_trust_project_config_is_reported_all_at_once():
-    run = run_trust("dev", {"keyAlgorithm": "DSA", "validityHours": 1_000_000, "protec": True})
+    run = run_trust(
+        "dev",
+        {"keyAlgorithm": "DSA", "validityHours": 1_000_000, "protec": True, "commonName": "root\nCN=evil"},
+    )
     found = [str(problem) for problem in run.error.problems]
     assert run.resources == []
+    assert any('root.commonName = "root\\nCN=evil": must be 1 to 64 characters of' in problem for problem in found)
     assert any("root.keyAlgorithm = \"DSA\": must be one of 'ECDSA-P256'" in problem for problem in found)
     assert any("root.validityHours = 1000000: must be an integer <= 175200" in problem for problem in found)
     assert any("root.protec = true: unknown key; did you mean 'protect'?" in problem for problem in found)

@@ -19,6 +19,7 @@ from mesh.certificates import (
     ROOT_EXPIRY_OUTPUT,
     ROOT_PRIVATE_KEY_OUTPUT,
     KeyAlgorithm,
+    SubjectText,
     self_signed_ca,
 )
 from settings.loader import environment_named_by, read_pulumi_config, validation_problems
@@ -29,8 +30,8 @@ NAMESPACE = "servicemesh-trust"
 
 
 class RootSettings(Settings):
-    common_name: str = Field(default="servicemesh root CA", min_length=1, max_length=64, description="Subject CN.")
-    organization: str | None = Field(default=None, min_length=1, max_length=64, description="Subject O.")
+    common_name: SubjectText = Field(default="servicemesh root CA", description="Subject CN.")
+    organization: SubjectText | None = Field(default=None, description="Subject O.")
     key_algorithm: KeyAlgorithm = Field(default="ECDSA-P384", description="The root's key.")
     validity_hours: int = Field(
         default=DEFAULT_ROOT_VALIDITY_HOURS,

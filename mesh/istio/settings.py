@@ -22,24 +22,14 @@ from settings.models import (
     ScaledComponentSettings,
     ServiceType,
     Settings,
+    StackReferenceName,
     default_resources,
 )
 
 IstioDataplane = Literal["sidecar", "ambient"]
 IstioCa = Literal["selfSigned", "plugin"]
 
-# `<stack>`, `<project>/<stack>` or `<organization>/<project>/<stack>`, as `pulumi stack ls` names stacks.
-_STACK_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}){0,2}")
 _CERTIFICATE_PEM = re.compile(r"\s*(-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)+")
-
-
-def _stack_reference(value: str) -> str:
-    if not _STACK_REFERENCE.fullmatch(value):
-        raise ValueError(
-            "must name a stack as <organization>/<project>/<stack> (e.g. organization/servicemesh-trust/prod; "
-            "ASCII letters, digits, '_', '.', '-')"
-        )
-    return value
 
 
 def _certificate_pem(value: str) -> str:
@@ -48,7 +38,6 @@ def _certificate_pem(value: str) -> str:
     return value
 
 
-StackReferenceName = Annotated[str, AfterValidator(_stack_reference)]
 CertificatePem = Annotated[str, AfterValidator(_certificate_pem)]
 
 
