@@ -408,10 +408,11 @@ def on_target(session: Session, *, reach: bool = True) -> Run:
     STACKS.mkdir(parents=True, exist_ok=True)
     config_file = STACKS / f"Pulumi.{stack}.yaml"
     write_stack_config(config_file, run_config(stack, overrides), made_from=stack_file(stack))
+    # `stack init` writes the secrets salt into the stack config file beside the project file it
+    # finds: from .local/stacks/ that is the run config, not the project's stack file. The project
+    # file is copied on every run, so that its settings (its provider config) reach every run.
+    shutil.copy2(PROJECT_ROOT / "Pulumi.yaml", STACKS / "Pulumi.yaml")
     if not session.exists():
-        # `stack init` writes the secrets salt into the stack config file beside the project file
-        # it finds: from .local/stacks/ that is the run config, not the project's stack file.
-        shutil.copy2(PROJECT_ROOT / "Pulumi.yaml", STACKS / "Pulumi.yaml")
         session.pulumi_output("stack", "init", stack, cwd=STACKS)
     record = {
         "target": target.kind,

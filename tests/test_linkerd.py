@@ -409,6 +409,12 @@ def test_the_footprint_counts_the_controllers_viz_and_a_proxy_per_pod(dev_linker
             "servicemesh:mesh.linkerd.certificates.issuerValidityHours",
             "must be shorter than trustAnchorValidityHours (8760)",
         ),
+        (
+            # linkerd-viz reads the stack's Prometheus; its chart fails the up without one.
+            {"servicemesh:observability.prometheus.enabled": False, "servicemesh:observability.grafana.enabled": False},
+            "servicemesh:observability.prometheus.enabled",
+            "must be true with Linkerd: linkerd-viz runs no Prometheus of its own here",
+        ),
         ({"servicemesh:mesh.linkerd.controllers.replicas": 1}, None, None),
     ],
 )

@@ -35,6 +35,13 @@ def problems(settings: StackSettings) -> Iterator[ConfigProblem]:
             "Linkerd always uses mTLS between meshed pods; allowed: STRICT or PERMISSIVE",
             mesh.mtls_mode,
         )
+    if not settings.observability.prometheus.enabled:
+        yield ConfigProblem(
+            f"{NAMESPACE}:observability.prometheus.enabled",
+            "must be true with Linkerd: linkerd-viz runs no Prometheus of its own here and reads the stack's "
+            "(its chart refuses to install without one); allowed: true",
+            False,
+        )
     certificates = mesh.linkerd.certificates
     if certificates.issuer_validity_hours >= certificates.trust_anchor_validity_hours:
         yield ConfigProblem(
