@@ -62,16 +62,12 @@ def pulumi_timings(
     """Seconds of the engine floor, then of preview, first up and no-op up of dev (with `overrides`),
     on a fresh control plane of their own (stopped on return).
 
-    `automatic_log=False` runs the CLI without the debug log it writes for every command since
-    Pulumi 3.2xx (`~/.pulumi/logs`, compressed and encrypted), to show that log's share: Pulumi
-    3.260 has no switch for it, but starts without it when it cannot make its log directory, here
-    because a file takes that name."""
+    `automatic_log=False` runs the CLI without its automatic debug log (`make_workspace`), to show
+    that log's share."""
     with e2e_cluster(engine, scratch / "cluster") as cluster:
-        workspace = make_workspace(scratch / "workspace", engine_bin=engine, cluster=cluster)
-        if not automatic_log:
-            home = Path(workspace["env"]["PULUMI_HOME"])
-            home.mkdir(parents=True, exist_ok=True)
-            (home / "logs").write_text("")
+        workspace = make_workspace(
+            scratch / "workspace", engine_bin=engine, cluster=cluster, automatic_log=automatic_log
+        )
         empty = scratch / "workspace" / "empty"
         empty.mkdir()
         (empty / "Pulumi.yaml").write_text(

@@ -124,21 +124,10 @@ def rotations(
             mesh: make_workspace(root / mesh / "workspace", engine_bin=engine_bin, cluster=clusters[mesh])
             for mesh in MESHES
         }
-        for workspace in workspaces.values():
-            without_engine_log(workspace)
         with ThreadPoolExecutor(len(MESHES)) as pool:
             istio = pool.submit(walk_istio, workspaces["istio"], published_charts, clusters["istio"])
             linkerd = pool.submit(walk_linkerd, workspaces["linkerd"], published_charts, clusters["linkerd"])
             return Rotations(istio=istio.result(), linkerd=linkerd.result())
-
-
-def without_engine_log(workspace: Mapping[str, Any]) -> None:
-    """The engine's automatic debug log is half its CPU (docs/testing-and-performance.md), and the
-    engine runs without it when it cannot create its log directory: in this throwaway PULUMI_HOME
-    a file takes the directory's place."""
-    home = Path(workspace["env"]["PULUMI_HOME"])
-    home.mkdir(exist_ok=True)
-    (home / "logs").touch()
 
 
 def walk_istio(workspace: Mapping[str, Any], charts: PublishedCharts, cluster: Cluster) -> IstioWalk:
