@@ -6,7 +6,8 @@ node-less API servers is off in every real stack, and when on it stops every rea
 from __future__ import annotations
 
 import pulumi
-from stack_harness import run_stack
+import yaml
+from stack_harness import PROJECT_ROOT, run_stack
 
 from target_cluster import cluster_transform, own_declared_fields, skip_readiness_waits
 
@@ -96,3 +97,12 @@ def test_objects_a_chart_already_marks_are_left_alone():
     marked = {"metadata": {"name": "istiod", "annotations": {"pulumi.com/skipAwait": "true"}}, "spec": {}}
 
     assert transform("kubernetes:apps/v1:Deployment", marked) is None
+
+
+def test_the_provider_updates_secrets_and_config_maps_in_place():
+    # Every name the stacks give is fixed: a replace would delete and re-create the object (a moment
+    # without a trust bundle), and prod's protected `cacerts` would refuse every renewal and rotation.
+    config = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["config"]
+
+    assert config["kubernetes:enableSecretMutable"] == {"value": True}
+    assert config["kubernetes:enableConfigMapMutable"] == {"value": True}

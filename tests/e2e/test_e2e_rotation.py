@@ -8,7 +8,8 @@ trusted and the new one signing, to the new root alone. After each up, `cacerts`
 expected roots in order, its intermediate verifies against the signing root (`openssl verify`) and
 its chain ends with that root. The protected Secret takes each change in place: the project sets the
 Kubernetes provider's `enableSecretMutable` (Pulumi.yaml), without which the provider replaces a
-Secret whose data changes and the second step is refused.
+Secret whose data changes and the second step is refused. Linkerd's trust bundle and issuer, too,
+stay one object each through every step (`enableConfigMapMutable`).
 
 Linkerd, on a second API server at the same time: one stack from `prod-linkerd` (its anchors
 protected) walked through anchor generations 1, then 1 and 2, then 2 signing with 1 trusted, then 2
@@ -85,6 +86,8 @@ class IstioWalk:
     """Each trust stack's `rootCertificatePem`, by stack."""
     cacerts: list[dict[str, str]]
     """The live `cacerts` data after each step."""
+    cacerts_uids: list[str]
+    """The live `cacerts` object's UID after each step."""
     preview: Preview
 
 
@@ -94,6 +97,8 @@ class LinkerdStep:
     """`ca-bundle.crt` of the live trust roots ConfigMap."""
     issuer: str
     """`tls.crt` of the live issuer Secret."""
+    uids: tuple[str, str]
+    """The UIDs of the live trust roots ConfigMap and issuer Secret."""
     anchors: dict[int, str]
     """Each anchor generation's certificate in the stack's state."""
 
@@ -133,13 +138,14 @@ def rotations(
 def walk_istio(workspace: Mapping[str, Any], charts: PublishedCharts, cluster: Cluster) -> IstioWalk:
     roots = trust_roots(workspace, charts)
     stack = init_stack(workspace, "prod-rotation", "prod", charts)
-    cacerts = []
+    cacerts, uids = [], []
     for _, trust in ISTIO_ROOT_ROTATION:
         stack.configure({**LEAN, TRUST: trust})
         stack.up()
-        data = kubectl_json(cluster, "secret", CACERTS_SECRET, "-n", ISTIO_NAMESPACE)["data"]
-        cacerts.append({name: base64.b64decode(encoded).decode() for name, encoded in data.items()})
-    return IstioWalk(roots=roots, cacerts=cacerts, preview=stack.preview("--expect-no-changes"))
+        secret = kubectl_json(cluster, "secret", CACERTS_SECRET, "-n", ISTIO_NAMESPACE)
+        cacerts.append({name: base64.b64decode(encoded).decode() for name, encoded in secret["data"].items()})
+        uids.append(secret["metadata"]["uid"])
+    return IstioWalk(roots=roots, cacerts=cacerts, cacerts_uids=uids, preview=stack.preview("--expect-no-changes"))
 
 
 def trust_roots(workspace: Mapping[str, Any], charts: PublishedCharts) -> dict[str, str]:
@@ -170,13 +176,13 @@ def walk_linkerd(workspace: Mapping[str, Any], charts: PublishedCharts, cluster:
             for urn in anchor_urns(stack, dropped):
                 stack.pulumi("state", "unprotect", urn, "--yes")
         stack.up()
-        issuer = kubectl_json(cluster, "secret", ISSUER_SECRET, "-n", LINKERD_NAMESPACE)["data"]["tls.crt"]
+        issuer = kubectl_json(cluster, "secret", ISSUER_SECRET, "-n", LINKERD_NAMESPACE)
+        bundle = kubectl_json(cluster, "configmap", TRUST_ROOTS_CONFIGMAP, "-n", LINKERD_NAMESPACE)
         steps.append(
             LinkerdStep(
-                bundle=kubectl_json(cluster, "configmap", TRUST_ROOTS_CONFIGMAP, "-n", LINKERD_NAMESPACE)["data"][
-                    TRUST_ROOTS_KEY
-                ],
-                issuer=base64.b64decode(issuer).decode(),
+                bundle=bundle["data"][TRUST_ROOTS_KEY],
+                issuer=base64.b64decode(issuer["data"]["tls.crt"]).decode(),
+                uids=(bundle["metadata"]["uid"], issuer["metadata"]["uid"]),
                 anchors=anchors_in_state(stack),
             )
         )
@@ -265,6 +271,11 @@ def test_istio_the_protected_intermediate_key_outlives_the_rotation_while_its_ce
     assert len({data["ca-cert.pem"] for data in cacerts}) == 2
 
 
+def test_istio_cacerts_takes_every_step_in_place(rotations):
+    # Protected in prod, and read by istiod at every change: one object from the first step to the last.
+    assert len(set(rotations.istio.cacerts_uids)) == 1
+
+
 def test_istio_a_preview_after_the_rotation_changes_nothing(rotations):
     preview = rotations.istio.preview
 
@@ -310,6 +321,11 @@ def test_linkerd_prod_refuses_to_drop_an_anchor_until_it_is_unprotected(rotation
     assert refused.returncode != 0
     assert refused_names, refused.output[-4000:]
     assert refused_names <= {first, f"{first}-key"}
+
+
+def test_linkerd_the_trust_bundle_and_the_issuer_take_every_step_in_place(rotations):
+    # Never deleted and created again: no moment when a proxy starting up finds no trust bundle.
+    assert len({step.uids for step in rotations.linkerd.steps}) == 1
 
 
 def test_linkerd_a_preview_after_the_rotation_changes_nothing(rotations):
