@@ -308,17 +308,34 @@ def _https_url(value: str) -> str:
     return value.rstrip("/")
 
 
-def _issuer_url(value: str) -> str:
-    """An OpenID Connect issuer: https only, without query or fragment (OpenID Connect Discovery 1.0)."""
+def _plain_https_url(value: str, *, refusal: str, with_credentials: str) -> str:
+    """An https:// URL, whole and ASCII, without credentials, query or fragment; else `refusal`, or
+    `with_credentials` for one that embeds a user or password."""
     if _has_credentials(value):
-        raise ValueError("embeds credentials (user:password@) in the URL; an issuer URL carries none")
+        raise ValueError(f"embeds credentials (user:password@) in the URL; {with_credentials}")
     match = _REMOTE_URL.fullmatch(value) if len(value) <= _LONGEST_URL else None
     if match is None or match["scheme"] != "https":
-        raise ValueError(
-            "must be an https:// URL without query or fragment, as OpenID Connect requires of an issuer, e.g. "
-            "'https://login.example.com/realms/mesh'"
-        )
+        raise ValueError(refusal)
     return value
+
+
+def _issuer_url(value: str) -> str:
+    """An OpenID Connect issuer: https only, without query or fragment (OpenID Connect Discovery 1.0)."""
+    return _plain_https_url(
+        value,
+        refusal="must be an https:// URL without query or fragment, as OpenID Connect requires of an issuer, e.g. "
+        "'https://login.example.com/realms/mesh'",
+        with_credentials="an issuer URL carries none",
+    )
+
+
+def _api_server_url(value: str) -> str:
+    """The address of a Kubernetes API server, as a kubeconfig's `server` names it."""
+    allowed = (
+        "the https:// address of the cluster's API server, without credentials, query or fragment, e.g. "
+        "'https://api.east.example.com:6443'"
+    )
+    return _plain_https_url(value, refusal=f"must be {allowed}", with_credentials=f"allowed: {allowed}").rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -372,6 +389,7 @@ ManifestSource = Annotated[str, AfterValidator(_manifest_source), MANIFEST]
 ImageHub = Annotated[str, AfterValidator(_image_hub)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 IssuerUrl = Annotated[str, AfterValidator(_issuer_url)]
+ApiServerUrl = Annotated[str, AfterValidator(_api_server_url)]
 Environment = Literal["dev", "staging", "prod"]
 MtlsMode = Literal["STRICT", "PERMISSIVE", "DISABLE"]
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer"]

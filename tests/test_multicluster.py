@@ -391,6 +391,8 @@ def test_the_other_meshes_refuse_istios_multi_cluster_key_and_say_which_keys_the
     [
         ("apiServer", "http://api.east.example.com:6443", "https:// address of the cluster's API server"),
         ("apiServer", "https://admin:secret@api.east.example.com", "without credentials"),
+        ("apiServer", "https://api.east.example.com:6443\n", "https:// address of the cluster's API server"),
+        ("apiServer", "https://api.\u0435ast.example.com", "https:// address of the cluster's API server"),
         ("clusterName", "East_1", "must be a DNS-1123 label"),
         ("network", "", "must be a DNS-1123 label"),
         ("eastWestGateway.replicas", 0, "must be an integer >= 1"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr
 
@@ -12,6 +11,7 @@ from mesh.certificates import HOURS_PER_YEAR, LONGEST_CERTIFICATE_HOURS, KeyAlgo
 from mesh.istio.artifacts import GATEWAY_API_MANIFEST, ISTIO_CHART_REPOSITORY, ISTIO_IMAGE_HUB, ISTIO_VERSION
 from settings.models import (
     PROVIDER_DESCRIPTION,
+    ApiServerUrl,
     ChartRepository,
     DnsLabel,
     ExactVersion,
@@ -66,27 +66,6 @@ class GatewaySettings(ScaledComponentSettings):
         default_factory=default_resources("100m", "128Mi", "2000m", "1024Mi"),
         description="Gateway proxy resources (upstream default: requests 100m / 128Mi, limits 2000m / 1024Mi).",
     )
-
-
-def _api_server_url(value: str) -> str:
-    """The https:// address of a Kubernetes API server, as a kubeconfig's `server` names it."""
-    parts = urlsplit(value)
-    if (
-        parts.scheme != "https"
-        or not parts.hostname
-        or parts.username
-        or parts.password
-        or parts.query
-        or parts.fragment
-    ):
-        raise ValueError(
-            "must be the https:// address of the cluster's API server, without credentials, query or fragment, "
-            "e.g. 'https://api.east.example.com:6443'"
-        )
-    return value.rstrip("/")
-
-
-ApiServerUrl = Annotated[str, AfterValidator(_api_server_url)]
 
 
 class EastWestGatewaySettings(ScaledComponentSettings):
