@@ -20,13 +20,12 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, ValidationError
 
 from mesh.istio.manifests import remote_secret_metadata
+from mesh.istio.multicluster import IDENTITY_OUTPUT, READER_OUTPUT
 from settings.loader import validation_problems
 from settings.models import Settings, StackReferenceName
 from settings.problems import ConfigError, ConfigProblem
 
 NAMESPACE = "servicemesh-multicluster"
-IDENTITY_OUTPUT = "multiCluster"
-READER_OUTPUT = "remoteReaderKubeconfig"
 
 
 class ClusterLink(Settings):

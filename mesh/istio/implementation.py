@@ -2,7 +2,7 @@
 settings, the program, the review and the policy pack reach."""
 
 from mesh.component import MeshImplementation
-from mesh.istio import artifacts, drift, footprint, images, policy, rules
+from mesh.istio import artifacts, drift, footprint, images, multicluster, policy, rules
 from mesh.istio.mesh import IstioMesh
 from mesh.istio.settings import IstioMeshSettings
 from mesh.istio.values import CONTROL_PLANE_CHART
@@ -27,9 +27,9 @@ IMPLEMENTATION = MeshImplementation(
         "an `up` in its last third, or `earlyRenewalHours`), and the trust stack's `root`",
         "ingressGateway": "`namespace`, `service` and `access`: the command that shows how to reach the ingress "
         "gateway (a `kubectl port-forward`, the NodePort, or the load balancer address, by Service type)",
-        "multiCluster": "with `mesh.istio.multiCluster`: `meshId`, `clusterName`, `network`, the Istio `namespace` and "
-        "the `eastWestGateway` Service, which the link project (`multicluster/`) reads",
-        "remoteReaderKubeconfig": "with `mesh.istio.multiCluster`: the kubeconfig (secret) through which the other "
+        multicluster.IDENTITY_OUTPUT: "with `mesh.istio.multiCluster`: `meshId`, `clusterName`, `network`, the "
+        "Istio `namespace` and the `eastWestGateway` Service, which the link project (`multicluster/`) reads",
+        multicluster.READER_OUTPUT: "with `mesh.istio.multiCluster`: the kubeconfig (secret) through which the other "
         "clusters' istiod read this one, as a read-only ServiceAccount; the link project writes it into them",
     },
     artifacts=artifacts.ARTIFACTS,

@@ -25,7 +25,7 @@ from mesh.istio.manifests import (
     mesh_wide_peer_authentication,
     release_selector,
 )
-from mesh.istio.multicluster import remote_reader_kubeconfig
+from mesh.istio.multicluster import IDENTITY_OUTPUT, READER_OUTPUT, remote_reader_kubeconfig
 from mesh.istio.settings import RevisionSettings
 from mesh.istio.telemetry import tracing_extension_providers
 from mesh.istio.trust import IstioTrust, IstioTrustArgs
@@ -267,14 +267,14 @@ class IstioMesh(ServiceMesh):
             self.exports["istioCertificateExpiry"] = trust.expiry
         if multi_cluster:
             self.exports |= {
-                "multiCluster": {
+                IDENTITY_OUTPUT: {
                     "meshId": multi_cluster.mesh_id,
                     "clusterName": multi_cluster.cluster_name,
                     "network": multi_cluster.network,
                     "namespace": self.namespace,
                     "eastWestGateway": EAST_WEST_GATEWAY_NAME,
                 },
-                "remoteReaderKubeconfig": remote_reader,
+                READER_OUTPUT: remote_reader,
             }
         self.register_outputs(
             {

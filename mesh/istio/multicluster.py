@@ -16,6 +16,9 @@ from mesh.istio.settings import MultiClusterSettings
 from mesh.objects import SERVICE_ACCOUNT_TOKEN
 
 SERVICE_ACCOUNT_NAME_ANNOTATION = "kubernetes.io/service-account.name"
+# The stack outputs the link project (`multicluster/`) reads of every cluster stack.
+IDENTITY_OUTPUT = "multiCluster"
+READER_OUTPUT = "remoteReaderKubeconfig"
 
 
 def remote_reader_kubeconfig(
