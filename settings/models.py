@@ -67,6 +67,8 @@ _DURATION = re.compile(r"(?P<amount>[1-9][0-9]*)(?P<unit>ms|s|m|h|d|w|y)")
 _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _IMAGE_DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _HOST_AND_PORT = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?"
+# In a URL the host may also be an IPv6 literal in brackets (an API server on a v6-only network).
+_URL_HOST_AND_PORT = rf"({_HOST_AND_PORT}|\[[0-9A-Fa-f:.]{{2,45}}\](:[0-9]{{1,5}})?)"
 # A repository path component as the distribution spec allows it.
 _PATH_COMPONENT = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
 # A registry host (optionally with a port), then path components.
@@ -81,7 +83,7 @@ _URL_PATH = re.compile(rf"/({_URL_PATH_SEGMENT}(/{_URL_PATH_SEGMENT})*/?)?")
 # https://, a host (and port), and a path of URL characters that are inert inside a double-quoted shell word.
 _HTTPS_FOLDER_URL = re.compile(rf"https://{_HOST_AND_PORT}(/[A-Za-z0-9._~%+,;=:@-]*)*")
 # A remote location: a scheme, a host (and port) without credentials, a path; no query or fragment.
-_REMOTE_URL = re.compile(rf"(?P<scheme>https|http|oci)://{_HOST_AND_PORT}(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*")
+_REMOTE_URL = re.compile(rf"(?P<scheme>https|http|oci)://{_URL_HOST_AND_PORT}(/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*")
 _LONGEST_URL = 2048
 _LONGEST_IMAGE_NAME = 255
 

@@ -13,7 +13,7 @@ import pulumi
 import pytest
 import yaml
 from reference_data import HELM_CHARTS, MISSING_REASON
-from stack_harness import DELETE, PROJECT_ROOT, run_program, stack_config, stack_run
+from stack_harness import DELETE, PROJECT_ROOT, run_program, run_stack, stack_config, stack_run
 
 from mesh.istio.manifests import REMOTE_READER_RULES
 from review.stacks import read_stack_file, stack_file
@@ -324,6 +324,14 @@ def test_the_stack_exports_a_secret_kubeconfig_for_the_reader_at_the_configured_
     }
     (user,) = kubeconfig["users"]
     assert user["user"] == {"token": base64.b64decode(filled_in["token"]).decode()}
+
+
+@pytest.mark.parametrize("server", ["https://10.0.0.1:6443", "https://[fd00::1]:6443"])
+def test_an_api_server_may_be_an_ip_address_of_either_family(server):
+    run = run_stack("prod-east", {"servicemesh:mesh.istio.multiCluster.apiServer": server})
+
+    (entry,) = yaml.safe_load(run.outputs["remoteReaderKubeconfig"])["clusters"]
+    assert entry["cluster"]["server"] == server
 
 
 def test_the_stack_exports_its_identity_in_the_mesh(cluster):
